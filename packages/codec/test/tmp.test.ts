@@ -1,0 +1,1 @@
+import { expect, test } from "@jest/globals"; test("x", () => expect(1).toBe(1));
