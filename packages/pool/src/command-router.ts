@@ -1,0 +1,59 @@
+import type { RedisArg } from './types.js';
+
+/** Where `Pool.call` sends a command. */
+export type Route =
+  | { lane: 'shared'; readOnly: boolean }
+  | { lane: 'exclusive'; blockMs: number }
+  | { lane: 'rejected'; hint: string };
+
+/** Blocking commands whose last argument is the timeout in seconds. */
+const TIMEOUT_LAST = new Set(['BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BZPOPMIN', 'BZPOPMAX']);
+/** Blocking commands whose first argument is the timeout in seconds. */
+const TIMEOUT_FIRST = new Set(['BLMPOP', 'BZMPOP']);
+
+const CONNECTION_STATE = new Set(['WATCH', 'UNWATCH', 'MULTI', 'EXEC', 'DISCARD', 'SELECT', 'MONITOR', 'RESET', 'QUIT']);
+const PUBSUB = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE']);
+
+/** Commands safe to retry once after a timeout: read-only and idempotent. */
+const READ_ONLY = new Set([
+  'GET', 'MGET', 'GETRANGE', 'STRLEN', 'EXISTS', 'TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME', 'TYPE',
+  'HGET', 'HMGET', 'HGETALL', 'HKEYS', 'HVALS', 'HLEN', 'HEXISTS', 'HSTRLEN', 'HSCAN',
+  'LRANGE', 'LLEN', 'LINDEX', 'LPOS', 'SMEMBERS', 'SISMEMBER', 'SMISMEMBER', 'SCARD', 'SSCAN', 'SRANDMEMBER',
+  'ZRANGE', 'ZRANGEBYSCORE', 'ZREVRANGE', 'ZREVRANGEBYSCORE', 'ZRANGEBYLEX', 'ZSCORE', 'ZMSCORE', 'ZCARD',
+  'ZCOUNT', 'ZRANK', 'ZREVRANK', 'ZSCAN', 'XRANGE', 'XREVRANGE', 'XLEN', 'XINFO', 'XPENDING',
+  'PING', 'ECHO', 'DBSIZE', 'INFO', 'TIME', 'SCAN', 'KEYS', 'PFCOUNT', 'BITCOUNT', 'GETBIT', 'BITPOS',
+  'EVALSHA_RO', 'EVAL_RO', 'FCALL_RO', 'OBJECT', 'MEMORY', 'CLIENT',
+]);
+
+function seconds(arg: RedisArg | undefined): number {
+  const n = Number(arg instanceof Buffer ? arg.toString() : arg);
+  return Number.isFinite(n) && n >= 0 ? Math.round(n * 1000) : Number.NaN;
+}
+
+/**
+ * Decides the lane of a command. Blocking commands go to an exclusive connection with their own
+ * deadline (block time + commandTimeoutMs) so they never stall the multiplexed shared lane;
+ * commands that change connection state are refused with a pointer to the API that fits.
+ */
+export function routeCommand(command: string, args: readonly RedisArg[]): Route {
+  const name = command.toUpperCase();
+  if (TIMEOUT_LAST.has(name)) return { lane: 'exclusive', blockMs: seconds(args[args.length - 1]) };
+  if (TIMEOUT_FIRST.has(name)) return { lane: 'exclusive', blockMs: seconds(args[0]) };
+  if (name === 'WAIT' || name === 'WAITAOF') {
+    const ms = Number(args[args.length - 1]);
+    return { lane: 'exclusive', blockMs: Number.isFinite(ms) ? ms : Number.NaN };
+  }
+  if (name === 'XREAD' || name === 'XREADGROUP') {
+    const at = args.findIndex((a) => String(a).toUpperCase() === 'BLOCK');
+    if (at >= 0) {
+      const ms = Number(args[at + 1]);
+      return { lane: 'exclusive', blockMs: Number.isFinite(ms) ? ms : Number.NaN };
+    }
+    return { lane: 'shared', readOnly: name === 'XREAD' };
+  }
+  if (PUBSUB.has(name)) return { lane: 'rejected', hint: 'use pool.subscriber() for pub/sub' };
+  if (CONNECTION_STATE.has(name)) {
+    return { lane: 'rejected', hint: 'use pool.multi() for an atomic batch or pool.transaction() for WATCH/MULTI' };
+  }
+  return { lane: 'shared', readOnly: READ_ONLY.has(name) };
+}

@@ -1,0 +1,128 @@
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { fullJitterDelay } from './backoff.js';
+import { ConnectionError } from './errors.js';
+import type { ResolvedPoolOptions } from './options.js';
+
+/** A connection of the pool: one ioredis client, or one ioredis Cluster client. */
+export type RedisConnection = Redis | Cluster;
+
+/** What a connection is for; it decides timeouts and reconnect behaviour. */
+export type ConnectionRole = 'shared' | 'exclusive' | 'bullmq';
+
+/**
+ * Builds ioredis clients for one pool. Every client starts lazily (no socket until
+ * {@link connectWithDeadline}), never queues commands while offline (the shared lane keeps its
+ * own bounded queue) and never re-sends unanswered commands after a reconnect, so a write that
+ * timed out is not silently run twice.
+ */
+export class ConnectionFactory {
+  private sequence = 0;
+
+  constructor(private readonly options: ResolvedPoolOptions) {}
+
+  create(role: ConnectionRole): RedisConnection {
+    const o = this.options;
+    const id = ++this.sequence;
+    const redisOptions: RedisOptions = {
+      lazyConnect: true,
+      connectTimeout: o.connectTimeoutMs,
+      keepAlive: o.keepAlive,
+      noDelay: true,
+      connectionName: `${o.name}:${role}:${id}`,
+      enableOfflineQueue: role === 'bullmq',
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: role === 'bullmq' ? null : 0,
+      enableAutoPipelining: role === 'shared',
+      // Only the shared lane reconnects in place; an exclusive connection that breaks is
+      // destroyed and replaced by the pool, which is simpler to reason about.
+      retryStrategy: role === 'exclusive' ? () => null : (times: number) => this.reconnectDelay(times, role),
+      // Detects a frozen or black-holed peer while replies are pending; blocking commands on
+      // exclusive connections are guarded per call instead.
+      ...(role === 'shared' ? { socketTimeout: o.commandTimeoutMs } : {}),
+      // After a failover the old master answers READONLY: reconnect and resend to the new one.
+      reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+      ...(o.target.auth.username !== undefined ? { username: o.target.auth.username } : {}),
+      ...(o.target.auth.password !== undefined ? { password: o.target.auth.password } : {}),
+      ...(o.target.tls ? { tls: o.target.tls } : {}),
+    };
+    const target = o.target;
+    if (target.kind === 'cluster') {
+      const clusterOptions: ClusterOptions = {
+        lazyConnect: true,
+        enableOfflineQueue: role === 'bullmq',
+        enableAutoPipelining: role === 'shared',
+        maxRedirections: 16,
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        slotsRefreshTimeout: Math.min(o.connectTimeoutMs, 2000),
+        clusterRetryStrategy: (times: number) => this.reconnectDelay(times, role),
+        redisOptions: clusterNodeOptions(redisOptions),
+      };
+      return new Cluster(target.nodes, clusterOptions);
+    }
+    if (target.kind === 'sentinel') {
+      return new Redis({
+        ...redisOptions,
+        db: target.db,
+        sentinels: target.sentinels,
+        name: target.masterName,
+        failoverDetector: true,
+        sentinelRetryStrategy: (times: number) => fullJitterDelay(times, o.retry.baseDelayMs, o.retry.maxDelayMs),
+        ...(target.sentinelAuth.username !== undefined ? { sentinelUsername: target.sentinelAuth.username } : {}),
+        ...(target.sentinelAuth.password !== undefined ? { sentinelPassword: target.sentinelAuth.password } : {}),
+      });
+    }
+    return new Redis({ ...redisOptions, host: target.host, port: target.port, db: target.db });
+  }
+
+  private reconnectDelay(times: number, role: ConnectionRole): number | null {
+    if (role !== 'bullmq' && times > this.options.retry.attempts) return null;
+    return fullJitterDelay(times - 1, this.options.retry.baseDelayMs, this.options.retry.maxDelayMs);
+  }
+}
+
+/** Per-node options of a Cluster: the cluster object owns reconnects and auto-pipelining. */
+function clusterNodeOptions(options: RedisOptions): ClusterOptions['redisOptions'] {
+  const { retryStrategy: _r, lazyConnect: _l, enableAutoPipelining: _a, enableOfflineQueue: _o, ...rest } = options;
+  return rest;
+}
+
+/**
+ * Connects and waits for `ready` (TCP, TLS, AUTH, SELECT, ready check) within `deadlineMs`.
+ * ioredis' own connectTimeout stops at the TCP handshake, so a peer that accepts and then never
+ * answers would otherwise hang the ready check forever.
+ */
+export async function connectWithDeadline(conn: RedisConnection, deadlineMs: number): Promise<void> {
+  if (conn.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new ConnectionError(`Redis did not become ready within connectTimeoutMs=${deadlineMs}`));
+    }, deadlineMs);
+  });
+  const connecting =
+    conn.status === 'wait' || conn.status === 'end' || conn.status === 'close'
+      ? conn.connect()
+      : new Promise<void>((resolve, reject) => {
+          conn.once('ready', resolve);
+          conn.once('end', () => reject(new ConnectionError('Connection ended before it was ready')));
+        });
+  try {
+    await Promise.race([connecting, deadline]);
+  } catch (err) {
+    connecting.catch(() => undefined);
+    conn.disconnect();
+    throw err instanceof ConnectionError ? err : new ConnectionError(`Cannot connect to Redis: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Destroys the socket(s) under a connection at once, without a QUIT round trip. */
+export function destroySockets(conn: RedisConnection): void {
+  if (conn instanceof Cluster) {
+    for (const node of conn.nodes('all')) node.stream?.destroy();
+    return;
+  }
+  conn.stream?.destroy();
+}

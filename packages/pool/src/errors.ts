@@ -1,0 +1,102 @@
+/**
+ * Every error the pool raises extends {@link PoolError} and carries a stable `code`.
+ * Match on `err.code`, not on the message: codes are never reused or renamed.
+ */
+export class PoolError extends Error {
+  /** Stable machine-readable code, e.g. `POOL_ERR_CLOSED`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** An option is missing, of the wrong type or out of range. Thrown by `createPool`. */
+export class ConfigError extends PoolError {
+  /** The option path, e.g. `retry.maxDelayMs`. */
+  readonly field: string;
+  constructor(field: string, value: unknown, allowed: string) {
+    super('POOL_ERR_INVALID_OPTION', `Invalid option "${field}": ${describe(value)}; allowed: ${allowed}`);
+    this.field = field;
+  }
+}
+
+/** Work was submitted after `close()` or `destroy()`. */
+export class PoolClosedError extends PoolError {
+  constructor(poolName: string) {
+    super('POOL_ERR_CLOSED', `Pool "${poolName}" is closed; create a new pool to run more commands`);
+  }
+}
+
+/** No exclusive connection became free within `acquireTimeoutMs`. */
+export class AcquireTimeoutError extends PoolError {
+  constructor(poolName: string, timeoutMs: number) {
+    super(
+      'POOL_ERR_ACQUIRE_TIMEOUT',
+      `Pool "${poolName}": no exclusive connection within acquireTimeoutMs=${timeoutMs}; raise acquireTimeoutMs or maxConnections, or look for leaked leases`,
+    );
+  }
+}
+
+/** More callers are waiting for an exclusive connection than `maxWaiting` allows. */
+export class PoolExhaustedError extends PoolError {
+  constructor(poolName: string, maxWaiting: number) {
+    super(
+      'POOL_ERR_EXHAUSTED',
+      `Pool "${poolName}": ${maxWaiting} callers already wait for a connection (maxWaiting=${maxWaiting}); raise maxWaiting or maxConnections`,
+    );
+  }
+}
+
+/** A command got no reply within `commandTimeoutMs`; its connection was destroyed. */
+export class CommandTimeoutError extends PoolError {
+  readonly command: string;
+  constructor(command: string, timeoutMs: number) {
+    super(
+      'POOL_ERR_COMMAND_TIMEOUT',
+      `Command ${command} got no reply within commandTimeoutMs=${timeoutMs}; the connection was reset`,
+    );
+    this.command = command;
+  }
+}
+
+/** Redis could not be reached (refused, reset, closed, or no connection within `connectTimeoutMs`). */
+export class ConnectionError extends PoolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('POOL_ERR_CONNECTION', message, options);
+  }
+}
+
+/** Too many commands are queued while the connection is down (`offlineQueue` bound). */
+export class OfflineQueueFullError extends PoolError {
+  constructor(poolName: string, limit: number) {
+    super(
+      'POOL_ERR_OFFLINE_QUEUE_FULL',
+      `Pool "${poolName}": Redis is unreachable and ${limit} commands already wait for it (offlineQueue=${limit})`,
+    );
+  }
+}
+
+/** A command that must own a connection was sent where it cannot run (e.g. SUBSCRIBE through `call`). */
+export class UnsupportedCommandError extends PoolError {
+  constructor(command: string, hint: string) {
+    super('POOL_ERR_UNSUPPORTED_COMMAND', `${command} cannot be sent through call(): ${hint}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,55 @@
+/** Why a command failed, as counted in `redpool_command_errors_total{kind}`. */
+export type CommandErrorKind = 'timeout' | 'connection' | 'reply' | 'offline_queue_full' | 'closed';
+
+/** Cumulative counters of one pool; they only grow. */
+export interface PoolCounters {
+  acquired: number;
+  acquireTimeouts: number;
+  commandTimeouts: number;
+  reconnects: number;
+  healthCheckFailures: number;
+  idleDisconnects: number;
+  leaseWarnings: number;
+  commandErrors: Record<CommandErrorKind, number>;
+}
+
+/** Receives every finished command and acquire; metrics and tests subscribe here. */
+export interface PoolObserver {
+  commandFinished?(command: string, seconds: number, error: CommandErrorKind | null): void;
+  acquireFinished?(seconds: number, timedOut: boolean): void;
+}
+
+/** Counters plus the observers to notify; shared by the lanes of one pool. */
+export class Instruments {
+  readonly counters: PoolCounters = {
+    acquired: 0,
+    acquireTimeouts: 0,
+    commandTimeouts: 0,
+    reconnects: 0,
+    healthCheckFailures: 0,
+    idleDisconnects: 0,
+    leaseWarnings: 0,
+    commandErrors: { timeout: 0, connection: 0, reply: 0, offline_queue_full: 0, closed: 0 },
+  };
+  private readonly observers = new Set<PoolObserver>();
+
+  /** Adds an observer; returns a function that removes it. */
+  observe(observer: PoolObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  commandFinished(command: string, seconds: number, error: CommandErrorKind | null): void {
+    if (error !== null) {
+      this.counters.commandErrors[error]++;
+      if (error === 'timeout') this.counters.commandTimeouts++;
+    }
+    for (const o of this.observers) o.commandFinished?.(command, seconds, error);
+  }
+
+  acquireFinished(seconds: number, timedOut: boolean): void {
+    if (timedOut) this.counters.acquireTimeouts++;
+    else this.counters.acquired++;
+    for (const o of this.observers) o.acquireFinished?.(seconds, timedOut);
+  }
+}

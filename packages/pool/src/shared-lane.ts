@@ -1,0 +1,355 @@
+import { Cluster, Command, ReplyError } from 'ioredis';
+import type { Logger } from 'pino';
+import { type ConnectionFactory, destroySockets, type RedisConnection } from './connection-factory.js';
+import { CommandTimeoutError, ConnectionError, OfflineQueueFullError, PoolError } from './errors.js';
+import { pingWithDeadline } from './health.js';
+import type { CommandErrorKind, Instruments } from './instruments.js';
+import type { ResolvedPoolOptions } from './options.js';
+import type { BatchResult, CommandTuple, RedisArg } from './types.js';
+
+interface Member {
+  readonly conn: RedisConnection;
+  inFlight: number;
+  lastReplyAt: number;
+  verifying: Promise<boolean> | null;
+  readyWatchdog: NodeJS.Timeout | undefined;
+  lastError: Error | null;
+}
+
+interface Job {
+  readonly start: (member: Member) => void;
+  readonly fail: (err: Error) => void;
+}
+
+/** Notifications from the lane to its pool. */
+export interface SharedLaneEvents {
+  connected(): void;
+  disconnected(reason: string): void;
+  activity(): void;
+  healthCheckFailed(reason: string): void;
+}
+
+const OPEN_STATES = new Set(['connecting', 'connect', 'ready', 'reconnecting']);
+
+/**
+ * The shared lane: a few auto-pipelined connections that carry every ordinary command, so
+ * callers never wait for a lease. While no connection is ready, commands wait in a bounded
+ * queue of their own (never ioredis' unbounded offline queue) and fail at their deadline, so a
+ * command that timed out is never sent later behind the caller's back.
+ */
+export class SharedLane {
+  private readonly members: Member[] = [];
+  private readonly waiting = new Set<Job>();
+  private cursor = 0;
+  private inFlightTotal = 0;
+  private connected = false;
+
+  constructor(
+    private readonly options: ResolvedPoolOptions,
+    factory: ConnectionFactory,
+    private readonly log: Logger,
+    private readonly instruments: Instruments,
+    private readonly events: SharedLaneEvents,
+  ) {
+    for (let i = 0; i < options.sharedConnections; i++) this.members.push(this.watch(factory.create('shared')));
+  }
+
+  /** Commands sent and not yet answered. */
+  get inFlight(): number {
+    return this.inFlightTotal;
+  }
+
+  /** Connections whose socket is open or opening. */
+  get openConnections(): number {
+    return this.members.filter((m) => OPEN_STATES.has(m.conn.status)).length;
+  }
+
+  get readyConnections(): number {
+    return this.members.filter((m) => m.conn.status === 'ready').length;
+  }
+
+  /** Commands waiting for a connection to become ready. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
+  /** Time of the last reply on any member (ms since epoch), 0 if none yet. */
+  get lastReplyAt(): number {
+    return Math.max(0, ...this.members.map((m) => m.lastReplyAt));
+  }
+
+  /** The first connection, for callers that need the raw client (scan on Cluster nodes). */
+  get primary(): RedisConnection {
+    return this.members[0]!.conn;
+  }
+
+  /** Starts every member; resolves when one is ready, rejects at `connectTimeoutMs`. */
+  connect(): Promise<void> {
+    return this.run('CONNECT', this.options.connectTimeoutMs, () => Promise.resolve()).then(() => undefined);
+  }
+
+  /** Sends one command; rejects with a typed error at `commandTimeoutMs`. */
+  send(command: string, args: readonly RedisArg[], buffer: boolean): Promise<unknown> {
+    return this.run(command, this.options.commandTimeoutMs, (m) =>
+      buffer ? callBuffer(m.conn, command, args) : m.conn.call(command, ...args),
+    );
+  }
+
+  /** Sends several commands in one round trip; `atomic` wraps them in MULTI/EXEC. */
+  async batch(commands: readonly CommandTuple[], atomic: boolean, buffer: boolean): Promise<BatchResult[]> {
+    if (commands.length === 0) return [];
+    if (!atomic && this.primary instanceof Cluster) {
+      // Keys may live on different nodes; auto-pipelining still groups these per node.
+      return Promise.all(
+        commands.map(([cmd, ...args]) =>
+          this.send(cmd, args, buffer).then(
+            (value): BatchResult => [null, value],
+            (err: Error): BatchResult => {
+              if (err instanceof PoolError) throw err;
+              return [err, null];
+            },
+          ),
+        ),
+      );
+    }
+    const results = (await this.run(atomic ? 'MULTI' : 'PIPELINE', this.options.commandTimeoutMs, (m) => {
+      const p = atomic ? m.conn.multi() : m.conn.pipeline();
+      for (const [cmd, ...args] of commands) {
+        if (buffer) p.callBuffer(cmd, ...args);
+        else p.call(cmd, ...args);
+      }
+      return p.exec();
+    })) as BatchResult[] | null;
+    if (results === null) throw new ConnectionError('Transaction aborted by the server');
+    return results;
+  }
+
+  /**
+   * PINGs every member whose last reply is older than `healthCheckIntervalMs` and that has
+   * nothing in flight (a busy socket is watched by socketTimeout instead). A failed PING resets
+   * the socket so ioredis reconnects.
+   */
+  async sweep(now = Date.now()): Promise<void> {
+    const interval = this.options.healthCheckIntervalMs;
+    if (interval === 0) return;
+    await Promise.all(
+      this.members
+        .filter((m) => m.conn.status === 'ready' && m.inFlight === 0 && now - m.lastReplyAt >= interval)
+        .map((m) => this.verify(m)),
+    );
+  }
+
+  /** Closes every member (QUIT with a deadline, then force). The next command reconnects. */
+  async disconnect(reason: string, deadlineMs: number): Promise<void> {
+    for (const job of this.waiting) job.fail(new ConnectionError(`Connection closed: ${reason}`));
+    this.waiting.clear();
+    await Promise.all(this.members.map((m) => quitWithDeadline(m.conn, deadlineMs)));
+    this.markDisconnected(reason);
+  }
+
+  private run(name: string, deadlineMs: number, fn: (m: Member) => Promise<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      let settled = false;
+      let member: Member | null = null;
+      const finish = (err: Error | null, value?: unknown, kind: CommandErrorKind | null = null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.waiting.delete(job);
+        this.instruments.commandFinished(name, (performance.now() - started) / 1000, err ? kind : null);
+        if (err) reject(err);
+        else resolve(value);
+      };
+      const timer = setTimeout(() => {
+        if (member) {
+          finish(new CommandTimeoutError(name, deadlineMs), undefined, 'timeout');
+          this.reset(member, `${name} got no reply within ${deadlineMs} ms`);
+        } else {
+          const last = this.members.find((m) => m.lastError)?.lastError;
+          const why = last ? `: ${last.message}` : '';
+          finish(new ConnectionError(`Redis not reachable within ${deadlineMs} ms${why}`, { cause: last }), undefined, 'connection');
+        }
+      }, deadlineMs);
+      const job: Job = {
+        start: (m) => {
+          if (settled) return;
+          member = m;
+          m.inFlight++;
+          this.inFlightTotal++;
+          this.events.activity();
+          fn(m)
+            .then(
+              (value) => {
+                m.lastReplyAt = Date.now();
+                finish(null, value);
+              },
+              (err: Error) => {
+                const [mapped, kind] = mapError(err);
+                if (kind === 'reply') m.lastReplyAt = Date.now();
+                finish(mapped, undefined, kind);
+              },
+            )
+            .finally(() => {
+              m.inFlight--;
+              this.inFlightTotal--;
+              this.events.activity();
+            });
+        },
+        fail: (err) => finish(err, undefined, err instanceof OfflineQueueFullError ? 'offline_queue_full' : 'connection'),
+      };
+      this.dispatch(job);
+    });
+  }
+
+  private dispatch(job: Job): void {
+    const member = this.pick();
+    if (member === null) {
+      if (this.waiting.size >= this.options.offlineQueue) {
+        job.fail(new OfflineQueueFullError(this.options.name, this.options.offlineQueue));
+        return;
+      }
+      this.waiting.add(job);
+      for (const m of this.members) this.ensureConnecting(m);
+      return;
+    }
+    if (member.verifying) {
+      member.verifying.then(() => this.dispatch(job), () => this.dispatch(job));
+      return;
+    }
+    const interval = this.options.healthCheckIntervalMs;
+    if (interval > 0 && member.inFlight === 0 && member.lastReplyAt > 0 && Date.now() - member.lastReplyAt >= interval) {
+      // Idle longer than the interval: PING before use, as redis-py's health_check_interval does.
+      this.verify(member).then(() => this.dispatch(job), () => this.dispatch(job));
+      return;
+    }
+    job.start(member);
+  }
+
+  private pick(): Member | null {
+    const n = this.members.length;
+    for (let i = 0; i < n; i++) {
+      const m = this.members[(this.cursor + i) % n]!;
+      if (m.conn.status === 'ready') {
+        this.cursor = (this.cursor + i + 1) % n;
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private verify(m: Member): Promise<boolean> {
+    if (m.verifying) return m.verifying;
+    m.verifying = pingWithDeadline(m.conn, this.options.healthCheckTimeoutMs).then((ok) => {
+      m.verifying = null;
+      if (ok) {
+        m.lastReplyAt = Date.now();
+      } else {
+        this.events.healthCheckFailed(`PING got no reply within ${this.options.healthCheckTimeoutMs} ms`);
+        this.reset(m, 'health check failed');
+      }
+      return ok;
+    });
+    return m.verifying;
+  }
+
+  private reset(m: Member, reason: string): void {
+    this.log.warn({ reason, connection: 'connectionName' in m.conn.options ? m.conn.options.connectionName : 'cluster' }, 'resetting shared connection');
+    destroySockets(m.conn);
+  }
+
+  private ensureConnecting(m: Member): void {
+    if (m.conn.status === 'wait' || m.conn.status === 'end') {
+      m.conn.connect().catch((err: Error) => {
+        m.lastError = err;
+      });
+    }
+  }
+
+  private watch(conn: RedisConnection): Member {
+    const m: Member = { conn, inFlight: 0, lastReplyAt: 0, verifying: null, readyWatchdog: undefined, lastError: null };
+    conn.on('error', (err: Error) => {
+      m.lastError = err;
+      this.log.debug({ err: err.message }, 'shared connection error');
+    });
+    conn.on('connect', () => {
+      // TCP is up; the ready check (AUTH, SELECT, INFO) must finish within connectTimeoutMs too.
+      clearTimeout(m.readyWatchdog);
+      m.readyWatchdog = setTimeout(() => {
+        if (conn.status !== 'ready') this.reset(m, `not ready within connectTimeoutMs=${this.options.connectTimeoutMs}`);
+      }, this.options.connectTimeoutMs);
+    });
+    conn.on('ready', () => {
+      clearTimeout(m.readyWatchdog);
+      m.lastReplyAt = Date.now();
+      m.lastError = null;
+      if (!this.connected) {
+        this.connected = true;
+        this.events.connected();
+      }
+      const jobs = [...this.waiting];
+      this.waiting.clear();
+      for (const job of jobs) this.dispatch(job);
+    });
+    conn.on('reconnecting', () => {
+      this.instruments.counters.reconnects++;
+    });
+    conn.on('close', () => {
+      clearTimeout(m.readyWatchdog);
+      if (this.readyConnections === 0) this.markDisconnected(m.lastError?.message ?? 'connection closed');
+    });
+    conn.on('end', () => {
+      // ioredis gave up reconnecting: fail what waits now; the next command starts afresh.
+      if (this.readyConnections === 0 && this.members.every((x) => x.conn.status === 'end' || x.conn.status === 'wait')) {
+        const err = new ConnectionError(`Redis unreachable: ${m.lastError?.message ?? 'connection ended'}`, { cause: m.lastError });
+        for (const job of [...this.waiting]) job.fail(err);
+        this.waiting.clear();
+      }
+    });
+    return m;
+  }
+
+  private markDisconnected(reason: string): void {
+    if (!this.connected) return;
+    this.connected = false;
+    this.events.disconnected(reason);
+  }
+}
+
+function mapError(err: Error): [Error, CommandErrorKind] {
+  if (err instanceof ReplyError || err.name === 'ReplyError') return [err, 'reply'];
+  if (err instanceof PoolError) return [err, err instanceof CommandTimeoutError ? 'timeout' : 'connection'];
+  return [new ConnectionError(`Connection lost: ${err.message}`, { cause: err }), 'connection'];
+}
+
+/** QUIT, or a hard disconnect if QUIT gets no reply within `deadlineMs`. */
+export async function quitWithDeadline(conn: RedisConnection, deadlineMs: number): Promise<void> {
+  const status: string = conn.status;
+  if (status === 'end' || status === 'wait') return;
+  if (status !== 'ready') {
+    conn.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const quit = conn.quit().then(
+    () => undefined,
+    () => undefined,
+  );
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, deadlineMs);
+  });
+  await Promise.race([quit, deadline]);
+  clearTimeout(timer);
+  if (conn.status !== 'end') conn.disconnect();
+}
+
+/**
+ * `callBuffer` with auto-pipelining on drops the command name in ioredis 6.0.0 (its
+ * auto-pipeline path special-cases only `call`), so use the `<command>Buffer` method when there
+ * is one, else send a Command with binary reply encoding directly.
+ */
+export function callBuffer(conn: RedisConnection, command: string, args: readonly RedisArg[]): Promise<unknown> {
+  const method = (conn as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
+  if (typeof method === 'function') return (method as (...a: readonly RedisArg[]) => Promise<unknown>).apply(conn, args);
+  return conn.sendCommand(new Command(command, [...args] as (string | Buffer | number)[], { replyEncoding: null })) as Promise<unknown>;
+}

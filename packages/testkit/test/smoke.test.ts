@@ -1,5 +1,0 @@
-import { expect, test } from '@jest/globals';
-
-test('smoke', () => {
-  expect(1 + 1).toBe(2);
-});
