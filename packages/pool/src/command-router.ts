@@ -11,18 +11,91 @@ const TIMEOUT_LAST = new Set(['BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BZPOPMI
 /** Blocking commands whose first argument is the timeout in seconds. */
 const TIMEOUT_FIRST = new Set(['BLMPOP', 'BZMPOP']);
 
-const CONNECTION_STATE = new Set(['WATCH', 'UNWATCH', 'MULTI', 'EXEC', 'DISCARD', 'SELECT', 'MONITOR', 'RESET', 'QUIT']);
-const PUBSUB = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE']);
+const CONNECTION_STATE = new Set([
+  'WATCH',
+  'UNWATCH',
+  'MULTI',
+  'EXEC',
+  'DISCARD',
+  'SELECT',
+  'MONITOR',
+  'RESET',
+  'QUIT',
+]);
+const PUBSUB = new Set([
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+]);
 
 /** Commands safe to retry once after a timeout: read-only and idempotent. */
 const READ_ONLY = new Set([
-  'GET', 'MGET', 'GETRANGE', 'STRLEN', 'EXISTS', 'TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME', 'TYPE',
-  'HGET', 'HMGET', 'HGETALL', 'HKEYS', 'HVALS', 'HLEN', 'HEXISTS', 'HSTRLEN', 'HSCAN',
-  'LRANGE', 'LLEN', 'LINDEX', 'LPOS', 'SMEMBERS', 'SISMEMBER', 'SMISMEMBER', 'SCARD', 'SSCAN', 'SRANDMEMBER',
-  'ZRANGE', 'ZRANGEBYSCORE', 'ZREVRANGE', 'ZREVRANGEBYSCORE', 'ZRANGEBYLEX', 'ZSCORE', 'ZMSCORE', 'ZCARD',
-  'ZCOUNT', 'ZRANK', 'ZREVRANK', 'ZSCAN', 'XRANGE', 'XREVRANGE', 'XLEN', 'XINFO', 'XPENDING',
-  'PING', 'ECHO', 'DBSIZE', 'INFO', 'TIME', 'SCAN', 'KEYS', 'PFCOUNT', 'BITCOUNT', 'GETBIT', 'BITPOS',
-  'EVALSHA_RO', 'EVAL_RO', 'FCALL_RO', 'OBJECT', 'MEMORY', 'CLIENT',
+  'GET',
+  'MGET',
+  'GETRANGE',
+  'STRLEN',
+  'EXISTS',
+  'TTL',
+  'PTTL',
+  'EXPIRETIME',
+  'PEXPIRETIME',
+  'TYPE',
+  'HGET',
+  'HMGET',
+  'HGETALL',
+  'HKEYS',
+  'HVALS',
+  'HLEN',
+  'HEXISTS',
+  'HSTRLEN',
+  'HSCAN',
+  'LRANGE',
+  'LLEN',
+  'LINDEX',
+  'LPOS',
+  'SMEMBERS',
+  'SISMEMBER',
+  'SMISMEMBER',
+  'SCARD',
+  'SSCAN',
+  'SRANDMEMBER',
+  'ZRANGE',
+  'ZRANGEBYSCORE',
+  'ZREVRANGE',
+  'ZREVRANGEBYSCORE',
+  'ZRANGEBYLEX',
+  'ZSCORE',
+  'ZMSCORE',
+  'ZCARD',
+  'ZCOUNT',
+  'ZRANK',
+  'ZREVRANK',
+  'ZSCAN',
+  'XRANGE',
+  'XREVRANGE',
+  'XLEN',
+  'XINFO',
+  'XPENDING',
+  'PING',
+  'ECHO',
+  'DBSIZE',
+  'INFO',
+  'TIME',
+  'SCAN',
+  'KEYS',
+  'PFCOUNT',
+  'BITCOUNT',
+  'GETBIT',
+  'BITPOS',
+  'EVALSHA_RO',
+  'EVAL_RO',
+  'FCALL_RO',
+  'OBJECT',
+  'MEMORY',
+  'CLIENT',
 ]);
 
 function seconds(arg: RedisArg | undefined): number {
@@ -53,7 +126,10 @@ export function routeCommand(command: string, args: readonly RedisArg[]): Route 
   }
   if (PUBSUB.has(name)) return { lane: 'rejected', hint: 'use pool.subscriber() for pub/sub' };
   if (CONNECTION_STATE.has(name)) {
-    return { lane: 'rejected', hint: 'use pool.multi() for an atomic batch or pool.transaction() for WATCH/MULTI' };
+    return {
+      lane: 'rejected',
+      hint: 'use pool.multi() for an atomic batch or pool.transaction() for WATCH/MULTI',
+    };
   }
   return { lane: 'shared', readOnly: READ_ONLY.has(name) };
 }

@@ -67,9 +67,14 @@ export class ConnectionFactory {
         sentinels: target.sentinels,
         name: target.masterName,
         failoverDetector: true,
-        sentinelRetryStrategy: (times: number) => fullJitterDelay(times, o.retry.baseDelayMs, o.retry.maxDelayMs),
-        ...(target.sentinelAuth.username !== undefined ? { sentinelUsername: target.sentinelAuth.username } : {}),
-        ...(target.sentinelAuth.password !== undefined ? { sentinelPassword: target.sentinelAuth.password } : {}),
+        sentinelRetryStrategy: (times: number) =>
+          fullJitterDelay(times, o.retry.baseDelayMs, o.retry.maxDelayMs),
+        ...(target.sentinelAuth.username !== undefined
+          ? { sentinelUsername: target.sentinelAuth.username }
+          : {}),
+        ...(target.sentinelAuth.password !== undefined
+          ? { sentinelPassword: target.sentinelAuth.password }
+          : {}),
       });
     }
     return new Redis({ ...redisOptions, host: target.host, port: target.port, db: target.db });
@@ -83,7 +88,13 @@ export class ConnectionFactory {
 
 /** Per-node options of a Cluster: the cluster object owns reconnects and auto-pipelining. */
 function clusterNodeOptions(options: RedisOptions): ClusterOptions['redisOptions'] {
-  const { retryStrategy: _r, lazyConnect: _l, enableAutoPipelining: _a, enableOfflineQueue: _o, ...rest } = options;
+  const {
+    retryStrategy: _r,
+    lazyConnect: _l,
+    enableAutoPipelining: _a,
+    enableOfflineQueue: _o,
+    ...rest
+  } = options;
   return rest;
 }
 
@@ -112,7 +123,9 @@ export async function connectWithDeadline(conn: RedisConnection, deadlineMs: num
   } catch (err) {
     connecting.catch(() => undefined);
     conn.disconnect();
-    throw err instanceof ConnectionError ? err : new ConnectionError(`Cannot connect to Redis: ${(err as Error).message}`, { cause: err });
+    throw err instanceof ConnectionError
+      ? err
+      : new ConnectionError(`Cannot connect to Redis: ${(err as Error).message}`, { cause: err });
   } finally {
     clearTimeout(timer);
   }

@@ -81,7 +81,7 @@ export class ExclusiveLane {
   acquire(): Promise<Lease> {
     const pool = this.ensurePool();
     const started = performance.now();
-    if (this.waiters.size >= this.options.maxWaiting && pool.available === 0) {
+    if (pool.available === 0 && this.waiters.size - pool.spareResourceCapacity >= this.options.maxWaiting) {
       return Promise.reject(new PoolExhaustedError(this.options.name, this.options.maxWaiting));
     }
     return new Promise<Lease>((resolve, reject) => {
@@ -92,7 +92,10 @@ export class ExclusiveLane {
           waiter.settled = true;
           this.waiters.delete(waiter);
           clearTimeout(timer);
-          this.ctx.instruments.acquireFinished((performance.now() - started) / 1000, err instanceof AcquireTimeoutError);
+          this.ctx.instruments.acquireFinished(
+            (performance.now() - started) / 1000,
+            err instanceof AcquireTimeoutError,
+          );
           reject(err);
         },
       };
@@ -115,8 +118,15 @@ export class ExclusiveLane {
           resolve(this.lend(pool, conn));
         },
         (err: Error) => {
-          const mapped = err.name === 'TimeoutError' ? new AcquireTimeoutError(this.options.name, this.options.acquireTimeoutMs) : err;
-          waiter.reject(mapped.message.includes('max waitingClients') ? new PoolExhaustedError(this.options.name, this.options.maxWaiting) : mapped);
+          const mapped =
+            err.name === 'TimeoutError'
+              ? new AcquireTimeoutError(this.options.name, this.options.acquireTimeoutMs)
+              : err;
+          waiter.reject(
+            mapped.message.includes('max waitingClients')
+              ? new PoolExhaustedError(this.options.name, this.options.maxWaiting)
+              : mapped,
+          );
         },
       );
     });
@@ -143,7 +153,12 @@ export class ExclusiveLane {
     if (!pool) return;
     this.pool = null;
     const drained = pool.drain().then(() => pool.clear());
-    await Promise.race([drained, sleep(Math.max(0, deadline - Date.now()) + 100)]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 100);
+    });
+    await Promise.race([drained, late]);
+    clearTimeout(timer);
   }
 
   private lend(pool: GenericPool<RedisConnection>, conn: RedisConnection): Lease {
@@ -152,7 +167,7 @@ export class ExclusiveLane {
       loan.warnTimer = setTimeout(() => {
         this.ctx.instruments.counters.leaseWarnings++;
         this.ctx.log.warn(
-          { pool: this.options.name, heldMs: Date.now() - loan.leasedAt, leaseWarnMs: this.options.leaseWarnMs },
+          { heldMs: Date.now() - loan.leasedAt, leaseWarnMs: this.options.leaseWarnMs },
           'connection lease held past leaseWarnMs: probable leak (release() or destroy() it)',
         );
       }, this.options.leaseWarnMs);
@@ -202,7 +217,7 @@ export class ExclusiveLane {
       },
     );
     pool.on('factoryCreateError', (err: Error) => {
-      this.ctx.log.warn({ pool: o.name, err: err.message }, 'exclusive connection could not be created');
+      this.ctx.log.warn({ err: err.message }, 'exclusive connection could not be created');
       for (const w of [...this.waiters]) w.reject(err);
     });
     pool.on('factoryDestroyError', () => undefined);
@@ -212,7 +227,9 @@ export class ExclusiveLane {
 
   private async create(): Promise<RedisConnection> {
     if (this.createFailures > 0) {
-      await sleep(fullJitterDelay(this.createFailures, this.options.retry.baseDelayMs, this.options.retry.maxDelayMs));
+      await sleep(
+        fullJitterDelay(this.createFailures, this.options.retry.baseDelayMs, this.options.retry.maxDelayMs),
+      );
     }
     if (this.ctx.connectionsElsewhere() + this.size > this.options.maxConnections) {
       throw new PoolExhaustedError(this.options.name, this.options.maxWaiting);

@@ -12,7 +12,9 @@ interface PoolMetricSet {
 const sets = new WeakMap<Registry, PoolMetricSet>();
 
 /** Latency buckets in seconds: 100 µs to 10 s. */
-const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /**
  * Registers the pool's Prometheus metrics on `registry` (HikariCP's set, OpenTelemetry meanings):
@@ -111,11 +113,31 @@ function createMetricSet(registry: Registry): PoolMetricSet {
         each((pool) => this.inc({ pool: pool.name }, read(pool)));
       },
     });
-  counter('redpool_pool_acquire_timeouts_total', 'Exclusive leases that timed out', (p) => p.instruments.counters.acquireTimeouts);
-  counter('redpool_reconnects_total', 'Reconnect attempts of shared-lane connections', (p) => p.instruments.counters.reconnects);
-  counter('redpool_health_check_failures_total', 'Health-check PINGs that failed or timed out', (p) => p.instruments.counters.healthCheckFailures);
-  counter('redpool_idle_disconnects_total', 'Times the pool closed every connection after idleDisconnectMs', (p) => p.instruments.counters.idleDisconnects);
-  counter('redpool_pool_lease_warnings_total', 'Leases held past leaseWarnMs (probable leaks)', (p) => p.instruments.counters.leaseWarnings);
+  counter(
+    'redpool_pool_acquire_timeouts_total',
+    'Exclusive leases that timed out',
+    (p) => p.instruments.counters.acquireTimeouts,
+  );
+  counter(
+    'redpool_reconnects_total',
+    'Reconnect attempts of shared-lane connections',
+    (p) => p.instruments.counters.reconnects,
+  );
+  counter(
+    'redpool_health_check_failures_total',
+    'Health-check PINGs that failed or timed out',
+    (p) => p.instruments.counters.healthCheckFailures,
+  );
+  counter(
+    'redpool_idle_disconnects_total',
+    'Times the pool closed every connection after idleDisconnectMs',
+    (p) => p.instruments.counters.idleDisconnects,
+  );
+  counter(
+    'redpool_pool_lease_warnings_total',
+    'Leases held past leaseWarnMs (probable leaks)',
+    (p) => p.instruments.counters.leaseWarnings,
+  );
   const set: PoolMetricSet = {
     pools,
     unobserve: new Map(),

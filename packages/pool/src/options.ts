@@ -107,7 +107,15 @@ export interface ResolvedPoolOptions {
 export type ConnectionTarget =
   | { kind: 'standalone'; host: string; port: number; auth: Auth; db: number; tls?: TlsOptions }
   | { kind: 'cluster'; nodes: NodeAddress[]; auth: Auth; tls?: TlsOptions }
-  | { kind: 'sentinel'; sentinels: NodeAddress[]; masterName: string; auth: Auth; db: number; tls?: TlsOptions; sentinelAuth: Auth };
+  | {
+      kind: 'sentinel';
+      sentinels: NodeAddress[];
+      masterName: string;
+      auth: Auth;
+      db: number;
+      tls?: TlsOptions;
+      sentinelAuth: Auth;
+    };
 
 export interface Auth {
   username?: string;
@@ -163,7 +171,13 @@ export function resolveOptions(options: PoolOptions): ResolvedPoolOptions {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) {
     throw new ConfigError('name', name, '1-64 characters of A-Z a-z 0-9 _ . : -');
   }
-  const maxConnections = int('maxConnections', options.maxConnections, 2, 10_000, DEFAULT_POOL_OPTIONS.maxConnections);
+  const maxConnections = int(
+    'maxConnections',
+    options.maxConnections,
+    2,
+    10_000,
+    DEFAULT_POOL_OPTIONS.maxConnections,
+  );
   const sharedConnections = int(
     'sharedConnections',
     options.sharedConnections,
@@ -173,15 +187,31 @@ export function resolveOptions(options: PoolOptions): ResolvedPoolOptions {
   );
   const retry = options.retry ?? {};
   if (typeof retry !== 'object' || retry === null) throw new ConfigError('retry', retry, 'an object');
-  const baseDelayMs = int('retry.baseDelayMs', retry.baseDelayMs, 1, 60_000, DEFAULT_POOL_OPTIONS.retry.baseDelayMs);
-  const maxDelayMs = int('retry.maxDelayMs', retry.maxDelayMs, baseDelayMs, 300_000, DEFAULT_POOL_OPTIONS.retry.maxDelayMs);
+  const baseDelayMs = int(
+    'retry.baseDelayMs',
+    retry.baseDelayMs,
+    1,
+    60_000,
+    DEFAULT_POOL_OPTIONS.retry.baseDelayMs,
+  );
+  const maxDelayMs = int(
+    'retry.maxDelayMs',
+    retry.maxDelayMs,
+    baseDelayMs,
+    300_000,
+    DEFAULT_POOL_OPTIONS.retry.maxDelayMs,
+  );
   const idleDisconnectMs = options.idleDisconnectMs ?? DEFAULT_POOL_OPTIONS.idleDisconnectMs;
   if (
     typeof idleDisconnectMs !== 'number' ||
     !Number.isInteger(idleDisconnectMs) ||
     (idleDisconnectMs !== 0 && (idleDisconnectMs < 30_000 || idleDisconnectMs > 7 * DAY_MS))
   ) {
-    throw new ConfigError('idleDisconnectMs', idleDisconnectMs, `0 (off) or an integer from 30000 to ${7 * DAY_MS}`);
+    throw new ConfigError(
+      'idleDisconnectMs',
+      idleDisconnectMs,
+      `0 (off) or an integer from 30000 to ${7 * DAY_MS}`,
+    );
   }
   if (options.retryOnTimeout !== undefined && typeof options.retryOnTimeout !== 'boolean') {
     throw new ConfigError('retryOnTimeout', options.retryOnTimeout, 'true or false');
@@ -190,9 +220,21 @@ export function resolveOptions(options: PoolOptions): ResolvedPoolOptions {
     name,
     target: resolveTarget(options),
     maxConnections,
-    minIdle: int('minIdle', options.minIdle, 0, maxConnections - sharedConnections, DEFAULT_POOL_OPTIONS.minIdle),
+    minIdle: int(
+      'minIdle',
+      options.minIdle,
+      0,
+      maxConnections - sharedConnections,
+      DEFAULT_POOL_OPTIONS.minIdle,
+    ),
     sharedConnections,
-    keepAlive: durationOrOff('keepAlive', options.keepAlive, 1_000, 7_200_000, DEFAULT_POOL_OPTIONS.keepAlive),
+    keepAlive: durationOrOff(
+      'keepAlive',
+      options.keepAlive,
+      1_000,
+      7_200_000,
+      DEFAULT_POOL_OPTIONS.keepAlive,
+    ),
     healthCheckIntervalMs: durationOrOff(
       'healthCheckIntervalMs',
       options.healthCheckIntervalMs,
@@ -200,10 +242,34 @@ export function resolveOptions(options: PoolOptions): ResolvedPoolOptions {
       DAY_MS,
       DEFAULT_POOL_OPTIONS.healthCheckIntervalMs,
     ),
-    healthCheckTimeoutMs: int('healthCheckTimeoutMs', options.healthCheckTimeoutMs, 10, 60_000, DEFAULT_POOL_OPTIONS.healthCheckTimeoutMs),
-    connectTimeoutMs: int('connectTimeoutMs', options.connectTimeoutMs, 10, 600_000, DEFAULT_POOL_OPTIONS.connectTimeoutMs),
-    commandTimeoutMs: int('commandTimeoutMs', options.commandTimeoutMs, 10, 600_000, DEFAULT_POOL_OPTIONS.commandTimeoutMs),
-    acquireTimeoutMs: int('acquireTimeoutMs', options.acquireTimeoutMs, 10, 600_000, DEFAULT_POOL_OPTIONS.acquireTimeoutMs),
+    healthCheckTimeoutMs: int(
+      'healthCheckTimeoutMs',
+      options.healthCheckTimeoutMs,
+      10,
+      60_000,
+      DEFAULT_POOL_OPTIONS.healthCheckTimeoutMs,
+    ),
+    connectTimeoutMs: int(
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      10,
+      600_000,
+      DEFAULT_POOL_OPTIONS.connectTimeoutMs,
+    ),
+    commandTimeoutMs: int(
+      'commandTimeoutMs',
+      options.commandTimeoutMs,
+      10,
+      600_000,
+      DEFAULT_POOL_OPTIONS.commandTimeoutMs,
+    ),
+    acquireTimeoutMs: int(
+      'acquireTimeoutMs',
+      options.acquireTimeoutMs,
+      10,
+      600_000,
+      DEFAULT_POOL_OPTIONS.acquireTimeoutMs,
+    ),
     maxWaiting: int('maxWaiting', options.maxWaiting, 0, 1_000_000, DEFAULT_POOL_OPTIONS.maxWaiting),
     retry: {
       attempts: int('retry.attempts', retry.attempts, 0, 1_000_000, DEFAULT_POOL_OPTIONS.retry.attempts),
@@ -213,7 +279,13 @@ export function resolveOptions(options: PoolOptions): ResolvedPoolOptions {
     retryOnTimeout: options.retryOnTimeout ?? DEFAULT_POOL_OPTIONS.retryOnTimeout,
     idleDisconnectMs,
     offlineQueue: int('offlineQueue', options.offlineQueue, 0, 1_000_000, DEFAULT_POOL_OPTIONS.offlineQueue),
-    leaseWarnMs: durationOrOff('leaseWarnMs', options.leaseWarnMs, 100, DAY_MS, DEFAULT_POOL_OPTIONS.leaseWarnMs),
+    leaseWarnMs: durationOrOff(
+      'leaseWarnMs',
+      options.leaseWarnMs,
+      100,
+      DAY_MS,
+      DEFAULT_POOL_OPTIONS.leaseWarnMs,
+    ),
   };
 }
 
@@ -229,7 +301,11 @@ function resolveTarget(options: PoolOptions): ConnectionTarget {
     try {
       parsed = new URL(options.url);
     } catch {
-      throw new ConfigError('url', redactUrl(String(options.url)), 'redis://[user:password@]host[:port][/db] or rediss://…');
+      throw new ConfigError(
+        'url',
+        redactUrl(String(options.url)),
+        'redis://[user:password@]host[:port][/db] or rediss://…',
+      );
     }
     if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
       throw new ConfigError('url', redactUrl(options.url), 'a redis:// or rediss:// URL');
@@ -247,14 +323,22 @@ function resolveTarget(options: PoolOptions): ConnectionTarget {
   if (password !== undefined) auth.password = password;
   if (options.cluster) {
     const nodes = options.cluster.nodes;
-    if (!Array.isArray(nodes) || nodes.length === 0) throw new ConfigError('cluster.nodes', nodes, 'a non-empty array of {host, port} or "host:port"');
-    return { kind: 'cluster', nodes: nodes.map((n, i) => parseNode(`cluster.nodes[${i}]`, n)), auth, ...(tls ? { tls } : {}) };
+    if (!Array.isArray(nodes) || nodes.length === 0)
+      throw new ConfigError('cluster.nodes', nodes, 'a non-empty array of {host, port} or "host:port"');
+    return {
+      kind: 'cluster',
+      nodes: nodes.map((n, i) => parseNode(`cluster.nodes[${i}]`, n)),
+      auth,
+      ...(tls ? { tls } : {}),
+    };
   }
   const dbNumber = int('db', db, 0, 15, DEFAULT_POOL_OPTIONS.db);
   if (options.sentinel) {
     const { sentinels, name } = options.sentinel;
-    if (!Array.isArray(sentinels) || sentinels.length === 0) throw new ConfigError('sentinel.sentinels', sentinels, 'a non-empty array of {host, port}');
-    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('sentinel.name', name, 'the master group name');
+    if (!Array.isArray(sentinels) || sentinels.length === 0)
+      throw new ConfigError('sentinel.sentinels', sentinels, 'a non-empty array of {host, port}');
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ConfigError('sentinel.name', name, 'the master group name');
     const sentinelAuth: Auth = {};
     if (options.sentinel.username !== undefined) sentinelAuth.username = options.sentinel.username;
     if (options.sentinel.password !== undefined) sentinelAuth.password = options.sentinel.password;

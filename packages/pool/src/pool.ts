@@ -145,7 +145,12 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   /** Runs a Lua script by SHA1, loading it on NOSCRIPT. */
-  async runScript<T = unknown>(script: RedisScript, keys: readonly RedisArg[], args: readonly RedisArg[] = [], options: { buffer?: boolean } = {}): Promise<T> {
+  async runScript<T = unknown>(
+    script: RedisScript,
+    keys: readonly RedisArg[],
+    args: readonly RedisArg[] = [],
+    options: { buffer?: boolean } = {},
+  ): Promise<T> {
     const buffer = options.buffer ?? false;
     try {
       return (await this.dispatch('EVALSHA', [script.sha1, keys.length, ...keys, ...args], buffer)) as T;
@@ -224,7 +229,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     for (const node of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = (await this.withDeadline(node.scan(cursor, 'MATCH', pattern, 'COUNT', count), 'SCAN')) as [string, string[]];
+        const [next, keys] = (await this.withDeadline(
+          node.scan(cursor, 'MATCH', pattern, 'COUNT', count),
+          'SCAN',
+        )) as [string, string[]];
         cursor = next;
         this.lastActivityAt = Date.now();
         yield* keys;
@@ -245,12 +253,18 @@ export class Pool extends EventEmitter<PoolEvents> {
       idle: this.exclusive.idle,
       inUse: this.exclusive.borrowed + this.dedicated.size,
       waiting: this.exclusive.pending,
-      sharedLane: { connections: this.shared.openConnections, inFlight: this.shared.inFlight, queued: this.shared.queued },
+      sharedLane: {
+        connections: this.shared.openConnections,
+        inFlight: this.shared.inFlight,
+        queued: this.shared.queued,
+      },
       dedicated: this.dedicated.size,
       lastActivity: this.lastActivityAt ? new Date(this.lastActivityAt).toISOString() : null,
       idleDisconnectMs: idleMs,
       msUntilIdleDisconnect:
-        idleMs === 0 || open === 0 || this.lastActivityAt === 0 ? null : Math.max(0, this.lastActivityAt + idleMs - now),
+        idleMs === 0 || open === 0 || this.lastActivityAt === 0
+          ? null
+          : Math.max(0, this.lastActivityAt + idleMs - now),
       healthy: this.healthy && this.currentStatus !== 'reconnecting',
       connected: this.shared.readyConnections > 0,
       counters: countersSnapshot(this.instruments.counters),
@@ -287,17 +301,24 @@ export class Pool extends EventEmitter<PoolEvents> {
       return Promise.reject(new PoolClosedError(this.name));
     }
     const route = routeCommand(command, args);
-    if (route.lane === 'rejected') return Promise.reject(new UnsupportedCommandError(command.toUpperCase(), route.hint));
+    if (route.lane === 'rejected')
+      return Promise.reject(new UnsupportedCommandError(command.toUpperCase(), route.hint));
     if (route.lane === 'exclusive') return this.blocking(command, args, buffer, route.blockMs);
     const attempt = this.shared.send(command, args, buffer);
     if (!this.options.retryOnTimeout || !route.readOnly) return attempt;
     return attempt.catch((err: unknown) => {
-      if (err instanceof CommandTimeoutError || err instanceof ConnectionError) return this.shared.send(command, args, buffer);
+      if (err instanceof CommandTimeoutError || err instanceof ConnectionError)
+        return this.shared.send(command, args, buffer);
       throw err;
     });
   }
 
-  private async blocking(command: string, args: readonly RedisArg[], buffer: boolean, blockMs: number): Promise<unknown> {
+  private async blocking(
+    command: string,
+    args: readonly RedisArg[],
+    buffer: boolean,
+    blockMs: number,
+  ): Promise<unknown> {
     if (!Number.isFinite(blockMs) || blockMs === 0) {
       throw new UnsupportedCommandError(
         command.toUpperCase(),
@@ -317,7 +338,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       await lease.release();
       return reply;
     } catch (err) {
-      const kind = err instanceof CommandTimeoutError ? 'timeout' : err instanceof PoolError ? 'connection' : 'reply';
+      const kind =
+        err instanceof CommandTimeoutError ? 'timeout' : err instanceof PoolError ? 'connection' : 'reply';
       this.instruments.commandFinished(command, (performance.now() - started) / 1000, kind);
       if (kind === 'reply') await lease.release();
       else await lease.destroy();
@@ -325,7 +347,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     }
   }
 
-  private withDeadline<T>(promise: Promise<T>, command: string, ms = this.options.commandTimeoutMs): Promise<T> {
+  private withDeadline<T>(
+    promise: Promise<T>,
+    command: string,
+    ms = this.options.commandTimeoutMs,
+  ): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CommandTimeoutError(command, ms)), ms);
@@ -347,7 +373,9 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (role === 'subscriber' && !(conn instanceof Cluster)) conn.options.maxRetriesPerRequest = 0;
     this.dedicated.add(conn);
     this.lastActivityAt = Date.now();
-    conn.on('error', (err: Error) => this.log.debug({ err: err.message, role }, 'dedicated connection error'));
+    conn.on('error', (err: Error) =>
+      this.log.debug({ err: err.message, role }, 'dedicated connection error'),
+    );
     conn.on('end', () => this.dedicated.delete(conn));
     return conn;
   }
@@ -355,9 +383,12 @@ export class Pool extends EventEmitter<PoolEvents> {
   private startTimers(): void {
     const interval = this.options.healthCheckIntervalMs;
     if (interval > 0) {
-      const sweep = setInterval(() => {
-        if (this.currentStatus === 'connected') void this.shared.sweep();
-      }, Math.max(50, Math.min(1_000, Math.floor(interval / 4))));
+      const sweep = setInterval(
+        () => {
+          if (this.currentStatus === 'connected') void this.shared.sweep();
+        },
+        Math.max(50, Math.min(1_000, Math.floor(interval / 4))),
+      );
       sweep.unref();
       this.timers.push(sweep);
     }
@@ -371,7 +402,11 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   private async disconnectIfIdle(): Promise<void> {
     const busy =
-      this.shared.inFlight > 0 || this.shared.queued > 0 || this.exclusive.borrowed > 0 || this.exclusive.pending > 0 || this.dedicated.size > 0;
+      this.shared.inFlight > 0 ||
+      this.shared.queued > 0 ||
+      this.exclusive.borrowed > 0 ||
+      this.exclusive.pending > 0 ||
+      this.dedicated.size > 0;
     const open = this.shared.openConnections + this.exclusive.size;
     if (busy || open === 0 || Date.now() - this.lastActivityAt < this.options.idleDisconnectMs) return;
     if (this.currentStatus !== 'connected' && this.currentStatus !== 'reconnecting') return;
@@ -390,12 +425,14 @@ export class Pool extends EventEmitter<PoolEvents> {
     process.nextTick(() => {
       this.emit('status', next);
       if (next === 'connected') this.emit('connected', { pool: this.name, reason });
-      if (previous === 'connected' && next !== 'connected') this.emit('disconnected', { pool: this.name, reason });
+      if (previous === 'connected' && next !== 'connected')
+        this.emit('disconnected', { pool: this.name, reason });
     });
   }
 
   private assertOpen(): void {
-    if (this.currentStatus === 'closing' || this.currentStatus === 'closed') throw new PoolClosedError(this.name);
+    if (this.currentStatus === 'closing' || this.currentStatus === 'closed')
+      throw new PoolClosedError(this.name);
   }
 }
 

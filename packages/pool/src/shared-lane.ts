@@ -51,7 +51,8 @@ export class SharedLane {
     private readonly instruments: Instruments,
     private readonly events: SharedLaneEvents,
   ) {
-    for (let i = 0; i < options.sharedConnections; i++) this.members.push(this.watch(factory.create('shared')));
+    for (let i = 0; i < options.sharedConnections; i++)
+      this.members.push(this.watch(factory.create('shared')));
   }
 
   /** Commands sent and not yet answered. */
@@ -168,7 +169,11 @@ export class SharedLane {
         } else {
           const last = this.members.find((m) => m.lastError)?.lastError;
           const why = last ? `: ${last.message}` : '';
-          finish(new ConnectionError(`Redis not reachable within ${deadlineMs} ms${why}`, { cause: last }), undefined, 'connection');
+          finish(
+            new ConnectionError(`Redis not reachable within ${deadlineMs} ms${why}`, { cause: last }),
+            undefined,
+            'connection',
+          );
         }
       }, deadlineMs);
       const job: Job = {
@@ -196,7 +201,8 @@ export class SharedLane {
               this.events.activity();
             });
         },
-        fail: (err) => finish(err, undefined, err instanceof OfflineQueueFullError ? 'offline_queue_full' : 'connection'),
+        fail: (err) =>
+          finish(err, undefined, err instanceof OfflineQueueFullError ? 'offline_queue_full' : 'connection'),
       };
       this.dispatch(job);
     });
@@ -214,13 +220,24 @@ export class SharedLane {
       return;
     }
     if (member.verifying) {
-      member.verifying.then(() => this.dispatch(job), () => this.dispatch(job));
+      member.verifying.then(
+        () => this.dispatch(job),
+        () => this.dispatch(job),
+      );
       return;
     }
     const interval = this.options.healthCheckIntervalMs;
-    if (interval > 0 && member.inFlight === 0 && member.lastReplyAt > 0 && Date.now() - member.lastReplyAt >= interval) {
+    if (
+      interval > 0 &&
+      member.inFlight === 0 &&
+      member.lastReplyAt > 0 &&
+      Date.now() - member.lastReplyAt >= interval
+    ) {
       // Idle longer than the interval: PING before use, as redis-py's health_check_interval does.
-      this.verify(member).then(() => this.dispatch(job), () => this.dispatch(job));
+      this.verify(member).then(
+        () => this.dispatch(job),
+        () => this.dispatch(job),
+      );
       return;
     }
     job.start(member);
@@ -254,7 +271,10 @@ export class SharedLane {
   }
 
   private reset(m: Member, reason: string): void {
-    this.log.warn({ reason, connection: 'connectionName' in m.conn.options ? m.conn.options.connectionName : 'cluster' }, 'resetting shared connection');
+    this.log.warn(
+      { reason, connection: 'connectionName' in m.conn.options ? m.conn.options.connectionName : 'cluster' },
+      'resetting shared connection',
+    );
     destroySockets(m.conn);
   }
 
@@ -267,7 +287,14 @@ export class SharedLane {
   }
 
   private watch(conn: RedisConnection): Member {
-    const m: Member = { conn, inFlight: 0, lastReplyAt: 0, verifying: null, readyWatchdog: undefined, lastError: null };
+    const m: Member = {
+      conn,
+      inFlight: 0,
+      lastReplyAt: 0,
+      verifying: null,
+      readyWatchdog: undefined,
+      lastError: null,
+    };
     conn.on('error', (err: Error) => {
       m.lastError = err;
       this.log.debug({ err: err.message }, 'shared connection error');
@@ -276,7 +303,8 @@ export class SharedLane {
       // TCP is up; the ready check (AUTH, SELECT, INFO) must finish within connectTimeoutMs too.
       clearTimeout(m.readyWatchdog);
       m.readyWatchdog = setTimeout(() => {
-        if (conn.status !== 'ready') this.reset(m, `not ready within connectTimeoutMs=${this.options.connectTimeoutMs}`);
+        if (conn.status !== 'ready')
+          this.reset(m, `not ready within connectTimeoutMs=${this.options.connectTimeoutMs}`);
       }, this.options.connectTimeoutMs);
     });
     conn.on('ready', () => {
@@ -300,8 +328,13 @@ export class SharedLane {
     });
     conn.on('end', () => {
       // ioredis gave up reconnecting: fail what waits now; the next command starts afresh.
-      if (this.readyConnections === 0 && this.members.every((x) => x.conn.status === 'end' || x.conn.status === 'wait')) {
-        const err = new ConnectionError(`Redis unreachable: ${m.lastError?.message ?? 'connection ended'}`, { cause: m.lastError });
+      if (
+        this.readyConnections === 0 &&
+        this.members.every((x) => x.conn.status === 'end' || x.conn.status === 'wait')
+      ) {
+        const err = new ConnectionError(`Redis unreachable: ${m.lastError?.message ?? 'connection ended'}`, {
+          cause: m.lastError,
+        });
         for (const job of [...this.waiting]) job.fail(err);
         this.waiting.clear();
       }
@@ -348,8 +381,15 @@ export async function quitWithDeadline(conn: RedisConnection, deadlineMs: number
  * auto-pipeline path special-cases only `call`), so use the `<command>Buffer` method when there
  * is one, else send a Command with binary reply encoding directly.
  */
-export function callBuffer(conn: RedisConnection, command: string, args: readonly RedisArg[]): Promise<unknown> {
+export function callBuffer(
+  conn: RedisConnection,
+  command: string,
+  args: readonly RedisArg[],
+): Promise<unknown> {
   const method = (conn as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
-  if (typeof method === 'function') return (method as (...a: readonly RedisArg[]) => Promise<unknown>).apply(conn, args);
-  return conn.sendCommand(new Command(command, [...args] as (string | Buffer | number)[], { replyEncoding: null })) as Promise<unknown>;
+  if (typeof method === 'function')
+    return (method as (...a: readonly RedisArg[]) => Promise<unknown>).apply(conn, [...args]);
+  return conn.sendCommand(
+    new Command(command, [...args] as (string | Buffer | number)[], { replyEncoding: null }),
+  ) as Promise<unknown>;
 }

@@ -1,0 +1,181 @@
+/**
+ * Pool benchmark: the same workload against redpool's shared lane and its peers, in one run, on a
+ * Redis this script starts. 50 concurrent callers alternate SET/GET of 100-byte values.
+ *   pnpm bench:pool            # 10 s per contestant
+ *   pnpm bench:pool --quick    # 3 s per contestant, < 40 s in all
+ * The last line printed is one JSON object with the figures.
+ */
+
+import { startRedis, stopAll } from '@redpool/testkit';
+import { createPool as createGenericPool } from 'generic-pool';
+import { Redis } from 'ioredis';
+import { createClientPool } from 'redis';
+import { createPool } from '../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const DURATION_MS = quick ? 3_000 : 10_000;
+const WARMUP_MS = quick ? 300 : 1_000;
+const CALLERS = 50;
+const BLOCKERS = 10;
+const VALUE = 'x'.repeat(100);
+
+interface Ops {
+  set(key: string, value: string): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+  blpop?(key: string): Promise<unknown>;
+}
+
+interface Result {
+  name: string;
+  opsPerSec: number;
+  p50: number;
+  p99: number;
+  connections: number;
+}
+
+const redis = await startRedis({ extraConfig: { maxclients: 1000 } });
+const clientsNow = async () => Number((await redis.info('clients')).connected_clients) - 1;
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+}
+
+async function measure(name: string, ops: Ops, withBlockers = false): Promise<Result> {
+  let running = true;
+  let counting = false;
+  let count = 0;
+  const latencies: number[] = [];
+  const caller = async (id: number) => {
+    const key = `bench:${id}`;
+    let n = 0;
+    while (running) {
+      const started = performance.now();
+      if (n++ % 2 === 0) await ops.set(key, VALUE);
+      else await ops.get(key);
+      if (counting) {
+        count++;
+        latencies.push(performance.now() - started);
+      }
+    }
+  };
+  const blocker = async (id: number) => {
+    while (running) await ops.blpop?.(`bench:empty:${id}`);
+  };
+  const tasks = Array.from({ length: CALLERS }, (_, i) => caller(i));
+  const blockers = withBlockers ? Array.from({ length: BLOCKERS }, (_, i) => blocker(i)) : [];
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  counting = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, DURATION_MS / 2));
+  const connections = await clientsNow();
+  await new Promise((r) => setTimeout(r, DURATION_MS / 2));
+  counting = false;
+  const elapsed = performance.now() - started;
+  running = false;
+  await Promise.all([...tasks, ...blockers]);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    name,
+    opsPerSec: Math.round((count / elapsed) * 1000),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    connections,
+  };
+}
+
+const results: Record<string, Result> = {};
+
+// redpool: ordinary commands on the shared lane (default options: one auto-pipelined connection).
+{
+  const pool = createPool({ url: redis.url, name: 'bench', maxConnections: 50 });
+  await pool.connect();
+  const ops: Ops = {
+    set: (k, v) => pool.call('SET', k, v),
+    get: (k) => pool.call('GET', k),
+    blpop: (k) => pool.call('BLPOP', k, 1),
+  };
+  results.redpool = await measure('redpool shared lane', ops);
+  results.redpoolMixed = await measure('redpool + 10 BLPOP callers', ops, true);
+  await pool.close();
+}
+
+// ioredis: one connection with enableAutoPipelining (its README's advice for throughput).
+{
+  const client = new Redis(redis.port, redis.host, { enableAutoPipelining: true });
+  const ops: Ops = {
+    set: (k, v) => client.set(k, v),
+    get: (k) => client.get(k),
+    blpop: (k) => client.blpop(k, 1),
+  };
+  results.ioredis = await measure('ioredis 1 conn, autopipelining', ops);
+  results.ioredisMixed = await measure('ioredis 1 conn + 10 BLPOP callers', ops, true);
+  client.disconnect();
+}
+
+// node-redis: createClientPool, max 50 (its docs' pool).
+{
+  const pool = createClientPool({ url: redis.url }, { maximum: 50 });
+  await pool.connect();
+  const ops: Ops = { set: (k, v) => pool.set(k, v), get: (k) => pool.get(k) };
+  results.nodeRedisPool = await measure('node-redis createClientPool(max 50)', ops);
+  await pool.close();
+}
+
+// generic-pool of ioredis clients, one lease per command (the hand-rolled design).
+{
+  const pool = createGenericPool(
+    {
+      create: async () => {
+        const c = new Redis(redis.port, redis.host, { lazyConnect: true });
+        await c.connect();
+        return c;
+      },
+      destroy: async (c) => {
+        c.disconnect();
+      },
+    },
+    { max: 50, min: 50 },
+  );
+  const lease = async <T>(fn: (c: Redis) => Promise<T>) => {
+    const c = await pool.acquire();
+    try {
+      return await fn(c);
+    } finally {
+      await pool.release(c);
+    }
+  };
+  const ops: Ops = { set: (k, v) => lease((c) => c.set(k, v)), get: (k) => lease((c) => c.get(k)) };
+  results.genericPool = await measure('generic-pool(50) + ioredis, lease per command', ops);
+  await pool.drain();
+  await pool.clear();
+}
+
+await stopAll();
+
+const rows = Object.values(results);
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+console.log(
+  `\n${'contestant'.padEnd(48)}${pad('ops/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('conns', 7)}`,
+);
+for (const r of rows) {
+  console.log(
+    `${r.name.padEnd(48)}${pad(r.opsPerSec.toLocaleString('en'), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}${pad(r.connections, 7)}`,
+  );
+}
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const summary = {
+  redpool_ops_s: results.redpool!.opsPerSec,
+  ioredis_autopipe_ops_s: results.ioredis!.opsPerSec,
+  generic_pool_ops_s: results.genericPool!.opsPerSec,
+  node_redis_pool_ops_s: results.nodeRedisPool!.opsPerSec,
+  redpool_mixed_ops_s: results.redpoolMixed!.opsPerSec,
+  ioredis_mixed_ops_s: results.ioredisMixed!.opsPerSec,
+  ratio_vs_ioredis: ratio(results.redpool!.opsPerSec, results.ioredis!.opsPerSec),
+  ratio_vs_generic_pool: ratio(results.redpool!.opsPerSec, results.genericPool!.opsPerSec),
+  ratio_vs_node_redis_pool: ratio(results.redpool!.opsPerSec, results.nodeRedisPool!.opsPerSec),
+  mixed_ratio: ratio(results.redpoolMixed!.opsPerSec, results.redpool!.opsPerSec),
+  ioredis_mixed_ratio: ratio(results.ioredisMixed!.opsPerSec, results.ioredis!.opsPerSec),
+  redpool_p99_ms: Math.round(results.redpool!.p99 * 100) / 100,
+  duration_ms_per_contestant: DURATION_MS,
+};
+console.log(JSON.stringify(summary));
