@@ -1,8 +1,8 @@
 /**
  * Pool benchmark: the same workload against redpool's shared lane and its peers, in one run, on a
  * Redis this script starts. 50 concurrent callers alternate SET/GET of 100-byte values.
- *   pnpm bench:pool            # 10 s per contestant
- *   pnpm bench:pool --quick    # 3 s per contestant, < 40 s in all
+ *   pnpm bench:pool            # 3 interleaved rounds of 5 s per contestant (median reported)
+ *   pnpm bench:pool --quick    # 2 rounds of 1.5 s, < 40 s in all
  * The last line printed is one JSON object with the figures.
  */
 
@@ -13,8 +13,9 @@ import { createClientPool } from 'redis';
 import { createPool } from '../src/index.js';
 
 const quick = process.argv.includes('--quick');
-const DURATION_MS = quick ? 3_000 : 10_000;
-const WARMUP_MS = quick ? 300 : 1_000;
+const DURATION_MS = quick ? 1_500 : 5_000;
+const ROUNDS = quick ? 2 : 3;
+const WARMUP_MS = quick ? 500 : 1_000;
 const CALLERS = 50;
 const BLOCKERS = 10;
 const VALUE = 'x'.repeat(100);
@@ -34,13 +35,23 @@ interface Result {
 }
 
 const redis = await startRedis({ extraConfig: { maxclients: 1000 } });
-const clientsNow = async () => Number((await redis.info('clients')).connected_clients) - 1;
+/** Connections whose CLIENT SETNAME starts with `prefix`. */
+const clientsNamed = async (prefix: string) =>
+  String(await redis.command('CLIENT', 'LIST'))
+    .split('\n')
+    .filter((line) => line.includes(` name=${prefix}`)).length;
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
 
-async function measure(name: string, ops: Ops, withBlockers = false): Promise<Result> {
+async function measure(
+  name: string,
+  ops: Ops,
+  clientName: string,
+  withBlockers: boolean,
+  warmUp: boolean,
+): Promise<Result> {
   let running = true;
   let counting = false;
   let count = 0;
@@ -63,11 +74,11 @@ async function measure(name: string, ops: Ops, withBlockers = false): Promise<Re
   };
   const tasks = Array.from({ length: CALLERS }, (_, i) => caller(i));
   const blockers = withBlockers ? Array.from({ length: BLOCKERS }, (_, i) => blocker(i)) : [];
-  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  await new Promise((r) => setTimeout(r, warmUp ? WARMUP_MS : 100));
   counting = true;
   const started = performance.now();
   await new Promise((r) => setTimeout(r, DURATION_MS / 2));
-  const connections = await clientsNow();
+  const connections = await clientsNamed(clientName);
   await new Promise((r) => setTimeout(r, DURATION_MS / 2));
   counting = false;
   const elapsed = performance.now() - started;
@@ -83,50 +94,40 @@ async function measure(name: string, ops: Ops, withBlockers = false): Promise<Re
   };
 }
 
-const results: Record<string, Result> = {};
+interface Contestant {
+  key: string;
+  clientName: string;
+  name: string;
+  ops: Ops;
+  withBlockers?: boolean;
+}
 
-// redpool: ordinary commands on the shared lane (default options: one auto-pipelined connection).
-{
+/** Every contestant, set up once; measured in interleaved rounds so JIT warm-up and noise hit all alike. */
+async function contestants(): Promise<{ list: Contestant[]; teardown: () => Promise<void> }> {
+  // redpool: ordinary commands on the shared lane (default options: one auto-pipelined connection).
   const pool = createPool({ url: redis.url, name: 'bench', maxConnections: 50 });
   await pool.connect();
-  const ops: Ops = {
+  const redpool: Ops = {
     set: (k, v) => pool.call('SET', k, v),
     get: (k) => pool.call('GET', k),
     blpop: (k) => pool.call('BLPOP', k, 1),
   };
-  results.redpool = await measure('redpool shared lane', ops);
-  results.redpoolMixed = await measure('redpool + 10 BLPOP callers', ops, true);
-  await pool.close();
-}
-
-// ioredis: one connection with enableAutoPipelining (its README's advice for throughput).
-{
-  const client = new Redis(redis.port, redis.host, { enableAutoPipelining: true });
-  const ops: Ops = {
+  // ioredis: one connection with enableAutoPipelining (its README's advice for throughput).
+  const client = new Redis(redis.port, redis.host, { enableAutoPipelining: true, connectionName: 'ioredis' });
+  const ioredis: Ops = {
     set: (k, v) => client.set(k, v),
     get: (k) => client.get(k),
     blpop: (k) => client.blpop(k, 1),
   };
-  results.ioredis = await measure('ioredis 1 conn, autopipelining', ops);
-  results.ioredisMixed = await measure('ioredis 1 conn + 10 BLPOP callers', ops, true);
-  client.disconnect();
-}
-
-// node-redis: createClientPool, max 50 (its docs' pool).
-{
-  const pool = createClientPool({ url: redis.url }, { maximum: 50 });
-  await pool.connect();
-  const ops: Ops = { set: (k, v) => pool.set(k, v), get: (k) => pool.get(k) };
-  results.nodeRedisPool = await measure('node-redis createClientPool(max 50)', ops);
-  await pool.close();
-}
-
-// generic-pool of ioredis clients, one lease per command (the hand-rolled design).
-{
-  const pool = createGenericPool(
+  // node-redis: createClientPool, max 50 (its docs' pool).
+  const nodePool = createClientPool({ url: redis.url, name: 'noderedis' }, { maximum: 50 });
+  await nodePool.connect();
+  const nodeRedis: Ops = { set: (k, v) => nodePool.set(k, v), get: (k) => nodePool.get(k) };
+  // generic-pool of ioredis clients, one lease per command (the hand-rolled design).
+  const gp = createGenericPool(
     {
       create: async () => {
-        const c = new Redis(redis.port, redis.host, { lazyConnect: true });
+        const c = new Redis(redis.port, redis.host, { lazyConnect: true, connectionName: 'genericpool' });
         await c.connect();
         return c;
       },
@@ -137,19 +138,70 @@ const results: Record<string, Result> = {};
     { max: 50, min: 50 },
   );
   const lease = async <T>(fn: (c: Redis) => Promise<T>) => {
-    const c = await pool.acquire();
+    const c = await gp.acquire();
     try {
       return await fn(c);
     } finally {
-      await pool.release(c);
+      await gp.release(c);
     }
   };
-  const ops: Ops = { set: (k, v) => lease((c) => c.set(k, v)), get: (k) => lease((c) => c.get(k)) };
-  results.genericPool = await measure('generic-pool(50) + ioredis, lease per command', ops);
-  await pool.drain();
-  await pool.clear();
+  const genericPool: Ops = { set: (k, v) => lease((c) => c.set(k, v)), get: (k) => lease((c) => c.get(k)) };
+  return {
+    list: [
+      { key: 'redpool', clientName: 'bench:', name: 'redpool shared lane', ops: redpool },
+      { key: 'ioredis', clientName: 'ioredis', name: 'ioredis 1 conn, autopipelining', ops: ioredis },
+      {
+        key: 'nodeRedisPool',
+        clientName: 'noderedis',
+        name: 'node-redis createClientPool(max 50)',
+        ops: nodeRedis,
+      },
+      {
+        key: 'genericPool',
+        clientName: 'genericpool',
+        name: 'generic-pool(50) + ioredis, lease per command',
+        ops: genericPool,
+      },
+      {
+        key: 'redpoolMixed',
+        clientName: 'bench:',
+        name: 'redpool + 10 BLPOP callers',
+        ops: redpool,
+        withBlockers: true,
+      },
+      {
+        key: 'ioredisMixed',
+        clientName: 'ioredis',
+        name: 'ioredis 1 conn + 10 BLPOP callers',
+        ops: ioredis,
+        withBlockers: true,
+      },
+    ],
+    teardown: async () => {
+      await pool.close();
+      client.disconnect();
+      await nodePool.close();
+      await gp.drain();
+      await gp.clear();
+    },
+  };
 }
 
+const { list, teardown } = await contestants();
+const rounds: Record<string, Result[]> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of list) {
+    (rounds[c.key] ??= []).push(
+      await measure(c.name, c.ops, c.clientName, c.withBlockers ?? false, round === 0),
+    );
+  }
+}
+await teardown();
+/** The median round of each contestant. */
+const results: Record<string, Result> = {};
+for (const [key, rs] of Object.entries(rounds)) {
+  results[key] = [...rs].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(rs.length / 2)]!;
+}
 await stopAll();
 
 const rows = Object.values(results);
@@ -176,6 +228,7 @@ const summary = {
   mixed_ratio: ratio(results.redpoolMixed!.opsPerSec, results.redpool!.opsPerSec),
   ioredis_mixed_ratio: ratio(results.ioredisMixed!.opsPerSec, results.ioredis!.opsPerSec),
   redpool_p99_ms: Math.round(results.redpool!.p99 * 100) / 100,
-  duration_ms_per_contestant: DURATION_MS,
+  rounds: ROUNDS,
+  duration_ms_per_round: DURATION_MS,
 };
 console.log(JSON.stringify(summary));

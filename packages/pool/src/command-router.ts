@@ -109,6 +109,24 @@ function seconds(arg: RedisArg | undefined): number {
  * commands that change connection state are refused with a pointer to the API that fits.
  */
 export function routeCommand(command: string, args: readonly RedisArg[]): Route {
+  const cached = argumentFree.get(command);
+  if (cached !== undefined) return cached;
+  const route = decide(command, args);
+  // Most commands route the same whatever their arguments: remember those (bounded).
+  if (
+    route.lane === 'shared' &&
+    !ARGUMENT_DEPENDENT.has(command.toUpperCase()) &&
+    argumentFree.size < 1_000
+  ) {
+    argumentFree.set(command, route);
+  }
+  return route;
+}
+
+const ARGUMENT_DEPENDENT = new Set(['XREAD', 'XREADGROUP']);
+const argumentFree = new Map<string, Route>();
+
+function decide(command: string, args: readonly RedisArg[]): Route {
   const name = command.toUpperCase();
   if (TIMEOUT_LAST.has(name)) return { lane: 'exclusive', blockMs: seconds(args[args.length - 1]) };
   if (TIMEOUT_FIRST.has(name)) return { lane: 'exclusive', blockMs: seconds(args[0]) };

@@ -26,6 +26,8 @@ export class ConnectionFactory {
     const redisOptions: RedisOptions = {
       lazyConnect: true,
       connectTimeout: o.connectTimeoutMs,
+      // ioredis' default 2 s timer outlives a failed handshake and keeps processes from exiting.
+      disconnectTimeout: 500,
       keepAlive: o.keepAlive,
       noDelay: true,
       connectionName: `${o.name}:${role}:${id}`,

@@ -14,6 +14,8 @@ interface Member {
   verifying: Promise<boolean> | null;
   readyWatchdog: NodeJS.Timeout | undefined;
   lastError: Error | null;
+  /** When ioredis' socketTimeout last destroyed this member's socket. */
+  socketTimedOutAt: number;
 }
 
 interface Job {
@@ -42,6 +44,7 @@ export class SharedLane {
   private readonly waiting = new Set<Job>();
   private cursor = 0;
   private inFlightTotal = 0;
+  private readonly cluster: boolean;
   private connected = false;
 
   constructor(
@@ -53,6 +56,7 @@ export class SharedLane {
   ) {
     for (let i = 0; i < options.sharedConnections; i++)
       this.members.push(this.watch(factory.create('shared')));
+    this.cluster = this.members[0]!.conn instanceof Cluster;
   }
 
   /** Commands sent and not yet answered. */
@@ -91,9 +95,58 @@ export class SharedLane {
 
   /** Sends one command; rejects with a typed error at `commandTimeoutMs`. */
   send(command: string, args: readonly RedisArg[], buffer: boolean): Promise<unknown> {
-    return this.run(command, this.options.commandTimeoutMs, (m) =>
-      buffer ? callBuffer(m.conn, command, args) : m.conn.call(command, ...args),
+    const m = this.cluster ? null : this.pickReadyForUse();
+    if (m === null) {
+      return this.run(command, this.options.commandTimeoutMs, (member) =>
+        buffer ? callBuffer(member.conn, command, args) : member.conn.call(command, ...args),
+      );
+    }
+    return this.sendNow(m, command, args, buffer);
+  }
+
+  /**
+   * The hot path: no timer and no wrapper promise per command. Replies on one connection come
+   * in order, so a command can only hang when the whole socket is silent, and ioredis'
+   * socketTimeout (= commandTimeoutMs, re-armed while replies are pending) then destroys the
+   * socket, which rejects everything in flight; those rejections become CommandTimeoutError.
+   */
+  private sendNow(m: Member, command: string, args: readonly RedisArg[], buffer: boolean): Promise<unknown> {
+    m.inFlight++;
+    this.inFlightTotal++;
+    this.events.activity();
+    const started = performance.now();
+    const reply = buffer ? callBuffer(m.conn, command, args) : m.conn.call(command, ...args);
+    return reply.then(
+      (value) => {
+        m.inFlight--;
+        this.inFlightTotal--;
+        m.lastReplyAt = Date.now();
+        this.instruments.commandFinished(command, (performance.now() - started) / 1000, null);
+        return value;
+      },
+      (err: Error) => {
+        m.inFlight--;
+        this.inFlightTotal--;
+        let [mapped, kind] = mapError(err);
+        if (kind === 'reply') m.lastReplyAt = Date.now();
+        else if (Date.now() - m.socketTimedOutAt < 1_000) {
+          mapped = new CommandTimeoutError(command, this.options.commandTimeoutMs);
+          kind = 'timeout';
+        }
+        this.instruments.commandFinished(command, (performance.now() - started) / 1000, kind);
+        throw mapped;
+      },
     );
+  }
+
+  /** A ready member that needs no health check first, or null (then the slow path decides). */
+  private pickReadyForUse(): Member | null {
+    const m = this.pick();
+    if (m === null || m.verifying) return null;
+    const interval = this.options.healthCheckIntervalMs;
+    if (interval > 0 && m.inFlight === 0 && m.lastReplyAt > 0 && Date.now() - m.lastReplyAt >= interval)
+      return null;
+    return m;
   }
 
   /** Sends several commands in one round trip; `atomic` wraps them in MULTI/EXEC. */
@@ -294,9 +347,15 @@ export class SharedLane {
       verifying: null,
       readyWatchdog: undefined,
       lastError: null,
+      socketTimedOutAt: 0,
     };
     conn.on('error', (err: Error) => {
       m.lastError = err;
+      if (err.message.startsWith('Socket timeout')) {
+        m.socketTimedOutAt = Date.now();
+        this.log.warn({ reason: err.message }, 'shared connection silent past commandTimeoutMs: reset');
+        return;
+      }
       this.log.debug({ err: err.message }, 'shared connection error');
     });
     conn.on('connect', () => {
