@@ -20,7 +20,7 @@ export class ConnectionFactory {
 
   constructor(private readonly options: ResolvedPoolOptions) {}
 
-  create(role: ConnectionRole): RedisConnection {
+  create(role: ConnectionRole, overrides: Partial<RedisOptions> = {}): RedisConnection {
     const o = this.options;
     const id = ++this.sequence;
     const redisOptions: RedisOptions = {
@@ -46,6 +46,7 @@ export class ConnectionFactory {
       ...(o.target.auth.username !== undefined ? { username: o.target.auth.username } : {}),
       ...(o.target.auth.password !== undefined ? { password: o.target.auth.password } : {}),
       ...(o.target.tls ? { tls: o.target.tls } : {}),
+      ...overrides,
     };
     const target = o.target;
     if (target.kind === 'cluster') {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster, type Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { routeCommand } from './command-router.js';
 import { ConnectionFactory, connectWithDeadline, type RedisConnection } from './connection-factory.js';
@@ -215,7 +215,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   bullmq(): Redis {
     const conn = this.dedicatedConnection('bullmq');
     if (conn instanceof Cluster) return conn as unknown as Redis;
-    const duplicate = () => this.dedicatedConnection('bullmq') as Redis;
+    // BullMQ duplicates its connection for blocking commands and names it with CLIENT SETNAME.
+    const duplicate = (override?: Partial<RedisOptions>) => this.dedicatedConnection('bullmq', override) as Redis;
     (conn as Redis).duplicate = duplicate as Redis['duplicate'];
     return conn as Redis;
   }
@@ -365,11 +366,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private dedicatedConnection(role: 'subscriber' | 'bullmq'): RedisConnection {
+  private dedicatedConnection(role: 'subscriber' | 'bullmq', overrides: Partial<RedisOptions> = {}): RedisConnection {
     this.assertOpen();
     const open = this.shared.openConnections + this.exclusive.size + this.dedicated.size;
     if (open >= this.options.maxConnections) throw new PoolExhaustedError(this.name, this.options.maxWaiting);
-    const conn = this.factory.create(role === 'subscriber' ? 'bullmq' : role);
+    const conn = this.factory.create('bullmq', overrides);
     if (role === 'subscriber' && !(conn instanceof Cluster)) conn.options.maxRetriesPerRequest = 0;
     this.dedicated.add(conn);
     this.lastActivityAt = Date.now();
