@@ -11,6 +11,14 @@ export {
   UnsupportedCommandError,
 } from './errors.js';
 export type { Lease } from './exclusive-lane.js';
+export {
+  DEFAULT_HEARTBEAT_PREFIX,
+  type Heartbeat,
+  type HeartbeatOptions,
+  type HeartbeatRecord,
+  readHeartbeats,
+  startHeartbeat,
+} from './heartbeat.js';
 export type { CommandErrorKind, PoolObserver } from './instruments.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export { registerPoolMetrics } from './metrics.js';

@@ -216,7 +216,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     const conn = this.dedicatedConnection('bullmq');
     if (conn instanceof Cluster) return conn as unknown as Redis;
     // BullMQ duplicates its connection for blocking commands and names it with CLIENT SETNAME.
-    const duplicate = (override?: Partial<RedisOptions>) => this.dedicatedConnection('bullmq', override) as Redis;
+    const duplicate = (override?: Partial<RedisOptions>) =>
+      this.dedicatedConnection('bullmq', override) as Redis;
     (conn as Redis).duplicate = duplicate as Redis['duplicate'];
     return conn as Redis;
   }
@@ -366,7 +367,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private dedicatedConnection(role: 'subscriber' | 'bullmq', overrides: Partial<RedisOptions> = {}): RedisConnection {
+  private dedicatedConnection(
+    role: 'subscriber' | 'bullmq',
+    overrides: Partial<RedisOptions> = {},
+  ): RedisConnection {
     this.assertOpen();
     const open = this.shared.openConnections + this.exclusive.size + this.dedicated.size;
     if (open >= this.options.maxConnections) throw new PoolExhaustedError(this.name, this.options.maxWaiting);
