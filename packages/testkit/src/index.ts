@@ -19,6 +19,7 @@ export {
   TestkitTimeoutError,
   TlsSetupError,
 } from './errors.js';
+export { type ChatMessage, chatValue } from './fixtures.js';
 export { getFreePort, getFreePorts } from './ports.js';
 export type { ConfigValue, RedisUser } from './redis-config.js';
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js';
