@@ -1,0 +1,318 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import {
+  createLogger,
+  createPool,
+  type Heartbeat,
+  type Pool,
+  redactUrl,
+  registerPoolMetrics,
+  startHeartbeat,
+} from '@redpool/pool';
+import { type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { WorkerConfig } from './config.js';
+import { type OpsServer, startOpsServer } from './http.js';
+import { NOTIFICATIONS_QUEUE, POOL_USAGE_REPORT, REPORTS_QUEUE, type WorkerKeys, workerKeys } from './keys.js';
+import { registerQueueMetrics, registerWorkerMetrics } from './metrics.js';
+import { createNotificationProcessor, type NotificationTransport } from './notifications/processor.js';
+import { assertNoEviction } from './redis-check.js';
+import type { PoolUsageReport } from './report/report.js';
+import { type ReportJobContext, runPoolUsageReport, scheduledSlot } from './report/report-job.js';
+import { registerReportMetrics } from './report/report-metrics.js';
+import { ReportStore } from './report/report-store.js';
+
+/** Lifecycle of a worker process. */
+export type WorkerStatus = 'idle' | 'starting' | 'ready' | 'draining' | 'closed';
+
+/** Events of {@link WorkerApp}; status names are emitted as events too. */
+export interface WorkerAppEvents {
+  status: [status: WorkerStatus];
+  idle: [];
+  starting: [];
+  ready: [];
+  draining: [];
+  closed: [];
+  /** A pool-usage report was computed and stored by this process. */
+  reported: [report: PoolUsageReport];
+  /** A background failure (BullMQ connection errors, a failed report run). */
+  error: [err: Error];
+}
+
+export interface WorkerAppOptions {
+  config: WorkerConfig;
+  /** Builds the delivery transport once the pool is up (the ws-server's publish API in production). */
+  transport: (pool: Pool, config: WorkerConfig, log: Logger) => NotificationTransport;
+  logger?: Logger;
+  /** App name in the heartbeat. @defaultValue 'worker' */
+  app?: string;
+}
+
+/**
+ * The worker process: one pool, its heartbeat, the `pool-usage-report` Job Scheduler and its
+ * Worker, the `notifications` Worker, and the operations HTTP server.
+ */
+export class WorkerApp extends EventEmitter<WorkerAppEvents> {
+  readonly config: WorkerConfig;
+  readonly keys: WorkerKeys;
+  readonly log: Logger;
+  readonly registry = new Registry();
+  private currentStatus: WorkerStatus = 'idle';
+  private poolInstance: Pool | undefined;
+  private heartbeat: Heartbeat | undefined;
+  private readonly connections: Redis[] = [];
+  private readonly queues: Queue[] = [];
+  private readonly workers: Worker[] = [];
+  private transport: NotificationTransport | undefined;
+  private reportContext: ReportJobContext | undefined;
+  private ops: OpsServer | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: WorkerAppOptions) {
+    super();
+    this.config = options.config;
+    this.keys = workerKeys(this.config.keyPrefix);
+    this.log = options.logger ?? createLogger({ name: 'worker', level: this.config.logLevel });
+  }
+
+  get status(): WorkerStatus {
+    return this.currentStatus;
+  }
+
+  /** The pool (after `start()`). */
+  get pool(): Pool {
+    if (this.poolInstance === undefined) throw new Error('WorkerApp not started');
+    return this.poolInstance;
+  }
+
+  /** Port of the operations server (after `start()`). */
+  get port(): number {
+    return this.ops?.port ?? 0;
+  }
+
+  /** The report store (stream and counters) of this worker's Redis. */
+  get reports(): ReportStore {
+    if (this.reportContext === undefined) throw new Error('WorkerApp not started');
+    return this.reportContext.store;
+  }
+
+  /**
+   * Starts everything; rejects (after cleaning up) when Redis is unreachable or evicts keys.
+   * Every replica upserts the report scheduler: BullMQ keeps one scheduler, so the report still
+   * runs once per interval fleet-wide.
+   */
+  async start(): Promise<void> {
+    if (this.currentStatus !== 'idle') throw new Error(`start() called in status ${this.currentStatus}`);
+    this.setStatus('starting');
+    const { config, log } = this;
+    try {
+      this.ops = await startOpsServer(config.httpHost, config.httpPort, this.probe(), this.registry, (err) =>
+        log.warn({ err: err.message }, 'operations server error'),
+      );
+      const pool = createPool({
+        url: config.redisUrl,
+        name: 'worker',
+        maxConnections: config.redisMaxConnections,
+        logger: log,
+      });
+      this.poolInstance = pool;
+      await pool.connect();
+      await assertNoEviction(pool);
+      this.heartbeat = startHeartbeat(pool, {
+        app: this.options.app ?? 'worker',
+        intervalMs: config.heartbeatIntervalMs,
+        keyPrefix: this.keys.heartbeatPrefix,
+        logger: log,
+      });
+      this.transport = this.options.transport(pool, config, log);
+      this.reportContext = {
+        pool,
+        keys: this.keys,
+        store: new ReportStore(pool, this.keys, config.reportStreamMaxLen),
+        log,
+        intervalMs: config.reportIntervalMs,
+        warnPercent: config.usageWarnPercent,
+        ranBy: `${hostname()}:${process.pid}`,
+      };
+      this.setUpMetrics(pool);
+      await this.startQueues(pool);
+    } catch (err) {
+      await this.shutDown(0);
+      throw err;
+    }
+    this.setStatus('ready');
+    log.info(
+      {
+        event: 'worker-started',
+        redis: redactUrl(config.redisUrl),
+        http: `http://${config.httpHost}:${this.port}`,
+        reportIntervalMs: config.reportIntervalMs,
+        usageWarnPercent: config.usageWarnPercent,
+        notificationConcurrency: config.notificationConcurrency,
+        queues: [REPORTS_QUEUE, NOTIFICATIONS_QUEUE],
+      },
+      `worker ready: ${POOL_USAGE_REPORT} every ${config.reportIntervalMs} ms, delivering notifications; /healthz /readyz /metrics on port ${this.port}`,
+    );
+  }
+
+  /** Runs the report now in this process (outside the scheduler), e.g. for tooling. */
+  runReportNow(): Promise<PoolUsageReport> {
+    if (this.reportContext === undefined) throw new Error('WorkerApp not started');
+    return runPoolUsageReport(this.reportContext, null);
+  }
+
+  /**
+   * Graceful stop: readiness fails, no new jobs are taken, running ones get `shutdownTimeoutMs`
+   * to finish (then they are cancelled and retried later), then every connection and the pool close.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown(this.config.shutdownTimeoutMs);
+    return this.closing;
+  }
+
+  /** Stops at once: running jobs are cancelled (BullMQ retries them after their lock expires). */
+  destroy(): Promise<void> {
+    this.closing ??= this.shutDown(0);
+    return this.closing;
+  }
+
+  private probe() {
+    return {
+      live: () => this.currentStatus !== 'closed',
+      notReadyReason: (): string | null => {
+        if (this.currentStatus !== 'ready') return `status ${this.currentStatus}`;
+        const stats = this.poolInstance?.stats();
+        if (stats === undefined || !stats.connected) return 'redis not connected';
+        if (!stats.healthy) return 'redis health check failing';
+        const stopped = this.workers.find((w) => !w.isRunning());
+        if (stopped) return `worker ${stopped.name} not running`;
+        return null;
+      },
+    };
+  }
+
+  private setUpMetrics(pool: Pool): void {
+    const onError = (err: Error) => this.log.debug({ err: err.message }, 'metrics collection failed');
+    collectDefaultMetrics({ register: this.registry });
+    registerPoolMetrics(pool, this.registry);
+    registerReportMetrics(this.registry, async () => (await this.reports.latest())?.report ?? null, onError);
+  }
+
+  private bullmqConnection(pool: Pool): Redis {
+    const connection = pool.bullmq();
+    this.connections.push(connection);
+    return connection;
+  }
+
+  private async startQueues(pool: Pool): Promise<void> {
+    const { config, log } = this;
+    const prefix = config.bullmqPrefix;
+    const queueConnection = this.bullmqConnection(pool);
+    const reports = new Queue(REPORTS_QUEUE, { connection: queueConnection, prefix });
+    const notifications = new Queue(NOTIFICATIONS_QUEUE, { connection: queueConnection, prefix });
+    for (const queue of [reports, notifications]) {
+      this.queues.push(queue);
+      queue.on('error', (err) => this.backgroundError(err, `queue ${queue.name}`));
+    }
+    registerQueueMetrics(this.registry, this.queues, (err) =>
+      log.debug({ err: err.message }, 'job counts unavailable'),
+    );
+    await reports.upsertJobScheduler(
+      POOL_USAGE_REPORT,
+      { every: config.reportIntervalMs },
+      {
+        name: POOL_USAGE_REPORT,
+        data: {},
+        opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      },
+    );
+    const instruments = registerWorkerMetrics(this.registry);
+    const reportWorker = new Worker(REPORTS_QUEUE, (job: Job) => this.runScheduledReport(job), {
+      connection: this.bullmqConnection(pool),
+      prefix,
+      concurrency: 1,
+    });
+    const notificationWorker = new Worker(
+      NOTIFICATIONS_QUEUE,
+      createNotificationProcessor(this.transport!, log),
+      { connection: this.bullmqConnection(pool), prefix, concurrency: config.notificationConcurrency },
+    );
+    for (const worker of [reportWorker, notificationWorker]) {
+      this.workers.push(worker);
+      worker.on('error', (err) => this.backgroundError(err, `worker ${worker.name}`));
+      instruments.observe(worker);
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  private async runScheduledReport(job: Job): Promise<{ processes: number; warnings: number }> {
+    if (job.name !== POOL_USAGE_REPORT) throw new Error(`unknown job ${job.name} on ${REPORTS_QUEUE}`);
+    try {
+      const report = await runPoolUsageReport(this.reportContext!, scheduledSlot(job));
+      this.emit('reported', report);
+      return { processes: report.totals.processes, warnings: report.warnings.length };
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, jobId: job.id }, 'pool-usage-report failed');
+      throw err;
+    }
+  }
+
+  private backgroundError(err: Error, where: string): void {
+    this.log.warn({ err: err.message, where }, 'background error');
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  private async shutDown(graceMs: number): Promise<void> {
+    if (this.currentStatus === 'closed') return;
+    const { log } = this;
+    const started = Date.now();
+    if (this.currentStatus === 'ready') this.setStatus('draining');
+    log.info({ event: 'worker-stopping', graceMs }, `worker stopping: finishing running jobs (up to ${graceMs} ms)`);
+    await this.heartbeat?.stop();
+    const closing = Promise.all(this.workers.map((w) => w.close()));
+    closing.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      log.warn({ graceMs }, 'jobs still running at the shutdown deadline: cancelling them (they will be retried)');
+      for (const w of this.workers) w.cancelAllJobs('worker shutting down');
+      const settled = await Promise.race([
+        closing.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), 2_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!settled) log.warn('workers did not stop after cancelling; closing connections under them');
+    }
+    await Promise.all(this.queues.map((q) => q.close().catch(() => undefined)));
+    await this.transport?.close?.().catch((err: Error) => log.warn({ err: err.message }, 'transport close failed'));
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+    await this.poolInstance?.close({ timeoutMs: 2_000 });
+    await this.ops?.close();
+    this.setStatus('closed');
+    log.info({ event: 'worker-stopped', ms: Date.now() - started }, 'worker stopped');
+  }
+
+  private setStatus(next: WorkerStatus): void {
+    const previous = this.currentStatus;
+    if (previous === next) return;
+    this.currentStatus = next;
+    this.log.debug({ from: previous, to: next }, 'status');
+    this.emit('status', next);
+    (this.emit as (event: WorkerStatus) => boolean)(next);
+  }
+}
+
+/** Creates a worker; nothing is opened until `start()`. */
+export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
+  return new WorkerApp(options);
+}

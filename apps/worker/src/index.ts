@@ -1,0 +1,66 @@
+export { createWorkerApp, WorkerApp, type WorkerAppEvents, type WorkerAppOptions, type WorkerStatus } from './app.js';
+export {
+  CONFIG_VARIABLES,
+  type ConfigVariable,
+  DEFAULT_WORKER_CONFIG,
+  loadConfig,
+  resolveConfig,
+  type WorkerConfig,
+} from './config.js';
+export {
+  DeliveryError,
+  EnqueueTimeoutError,
+  EvictionPolicyError,
+  InvalidConfigError,
+  InvalidNotificationError,
+  InvalidOptionError,
+  WORKER_ERROR_CODES,
+  WorkerError,
+  type WorkerErrorCode,
+} from './errors.js';
+export {
+  NOTIFICATION_JOB,
+  NOTIFICATIONS_QUEUE,
+  POOL_USAGE_REPORT,
+  REPORTS_QUEUE,
+  type WorkerKeys,
+  workerKeys,
+} from './keys.js';
+export {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type GroupNotification,
+  type NotificationJobData,
+  type NotificationMessage,
+  notificationChannel,
+  TARGET_PATTERN,
+  type UserNotification,
+  validateNotification,
+} from './notifications/notification.js';
+export {
+  createNotificationProcessor,
+  type DeliveryResult,
+  type NotificationTransport,
+} from './notifications/processor.js';
+export {
+  createNotificationProducer,
+  DEFAULT_NOTIFICATION_PRODUCER_OPTIONS,
+  type EnqueueOptions,
+  enqueueNotification,
+  NotificationProducer,
+  type NotificationProducerOptions,
+} from './notifications/producer.js';
+export { assertNoEviction, readEvictionPolicy } from './redis-check.js';
+export {
+  type BuildReportInput,
+  type BuildReportResult,
+  buildReport,
+  type CounterSnapshot,
+  type PoolUsage,
+  type PoolUsageReport,
+  type ProcessUsage,
+  processId,
+  type ReportWarning,
+  STALE_AFTER_INTERVALS,
+  type UsageFigures,
+} from './report/report.js';
+export { ReportStore, type StoredReport } from './report/report-store.js';
