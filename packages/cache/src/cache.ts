@@ -48,6 +48,7 @@ export class Cache {
     this.codec = createCodec({
       serializer: this.options.serializer,
       compressMinBytes: this.options.compressMinBytes,
+      dictionaries: this.options.dictionaries,
     });
     this.log = options.logger;
   }

@@ -1,4 +1,4 @@
-import type { Serializer } from '@redpool/codec';
+import type { CompressionDictionary, Serializer } from '@redpool/codec';
 import type { Logger } from 'pino';
 import { CacheConfigError } from './errors.js';
 
@@ -12,6 +12,8 @@ export interface CacheOptions {
   compressMinBytes?: number;
   /** @defaultValue 'json' */
   serializer?: Serializer;
+  /** lz4 dictionaries (`buildDictionary` from `@redpool/codec`): the first compresses, all decompress. @defaultValue [] */
+  dictionaries?: readonly CompressionDictionary[];
   /**
    * When true, a Redis failure or timeout on a read is a miss and on a write is skipped — logged
    * and counted, never thrown. When false, errors throw.
@@ -27,6 +29,7 @@ export interface ResolvedCacheOptions {
   defaultTtlSeconds: number;
   compressMinBytes: number;
   serializer: Serializer;
+  dictionaries: readonly CompressionDictionary[];
   ignoreErrors: boolean;
 }
 
@@ -35,6 +38,7 @@ export const DEFAULT_CACHE_OPTIONS: ResolvedCacheOptions = {
   defaultTtlSeconds: 300,
   compressMinBytes: 100,
   serializer: 'json',
+  dictionaries: [],
   ignoreErrors: false,
 };
 
@@ -53,6 +57,7 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
     defaultTtlSeconds: o.defaultTtlSeconds,
     compressMinBytes: o.compressMinBytes,
     serializer: o.serializer,
+    dictionaries: o.dictionaries,
     ignoreErrors: o.ignoreErrors,
   };
 }

@@ -4,8 +4,8 @@
 import { deepStrictEqual } from 'node:assert';
 import { cpus, loadavg } from 'node:os';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { createCodec } from '../src/index.js';
-import { chatValue } from './chat.js';
+import { chatValue } from '@redpool/testkit';
+import { buildDictionary, createCodec } from '../src/index.js';
 
 const QUICK = process.argv.includes('--quick');
 const ROUNDS = QUICK ? 3 : 9;
@@ -22,6 +22,12 @@ interface Variant {
 const lz4Json = createCodec();
 const plainJson = createCodec({ compressMinBytes: 0 });
 const lz4Msgpack = createCodec({ serializer: 'msgpack' });
+// A dictionary built from other messages than the measured ones, as an app would ship it.
+const dictionary = {
+  id: 1,
+  data: buildDictionary(Array.from({ length: 20 }, (_, i) => chatValue(1_024, 1_000_000 + i))),
+};
+const lz4JsonDictionary = createCodec({ dictionaries: [dictionary] });
 const ZLIB_LEVEL = 6; // django-redis ZlibCompressor preset; also zlib's default
 
 const VARIANTS: Variant[] = [
@@ -37,6 +43,11 @@ const VARIANTS: Variant[] = [
     decode: (b) => plainJson.decode(b),
   },
   { name: 'codec msgpack+lz4', encode: (v) => lz4Msgpack.encode(v), decode: (b) => lz4Msgpack.decode(b) },
+  {
+    name: 'codec json+lz4+8KB dictionary',
+    encode: (v) => lz4JsonDictionary.encode(v),
+    decode: (b) => lz4JsonDictionary.decode(b),
+  },
 ];
 
 const SIZES = [
@@ -143,6 +154,8 @@ for (const { label } of SIZES) {
   summary[`json_nocompress_us_${label}`] = Number(find(label, 'codec json, no').us.toFixed(2));
   summary[`msgpack_lz4_us_${label}`] = Number(find(label, 'codec msgpack').us.toFixed(2));
   summary[`msgpack_lz4_ratio_${label}`] = Number(find(label, 'codec msgpack').ratio.toFixed(2));
+  summary[`lz4_dictionary_us_${label}`] = Number(find(label, 'codec json+lz4+8KB').us.toFixed(2));
+  summary[`lz4_dictionary_ratio_${label}`] = Number(find(label, 'codec json+lz4+8KB').ratio.toFixed(2));
 }
 summary.quick = QUICK;
 summary.cpus = cpus().length;

@@ -57,16 +57,18 @@ export function createCodec(options?: CodecOptions): Codec {
   const resolved = resolveOptions(options);
   const serializer = SERIALIZER_IMPLS[resolved.serializer];
   const { compressMinBytes } = resolved;
+  const writeDictionary = resolved.dictionaries[0];
+  const dictionaries: ReadonlyMap<number, Buffer> = new Map(resolved.dictionaries.map((d) => [d.id, d.data]));
 
   /** Adds the header (and lz4 when it pays off) to serialized bytes; plain strings may stay bare. */
   const frame = (type: PayloadType, raw: Buffer, plainAllowed: boolean): EncodeResult => {
     const rawBytes = raw.length;
     if (shouldTryCompression(rawBytes, compressMinBytes)) {
-      const compressed = compressIfSmaller(raw);
+      const compressed = compressIfSmaller(raw, writeDictionary?.data);
       if (compressed !== undefined) {
-        const payload = Buffer.allocUnsafe(HEADER_BYTES + compressed.length);
-        writeHeader(payload, type, true);
-        compressed.copy(payload, HEADER_BYTES);
+        const payload = Buffer.allocUnsafe(HEADER_BYTES + (writeDictionary ? 1 : 0) + compressed.length);
+        const headerBytes = writeHeader(payload, type, true, writeDictionary?.id ?? 0);
+        compressed.copy(payload, headerBytes);
         return { payload, rawBytes, storedBytes: payload.length, compressed: true, plain: false };
       }
     }
@@ -120,12 +122,16 @@ export function createCodec(options?: CodecOptions): Codec {
     encode: (value: unknown, key?: string): Buffer => encodeWithStats(value, key).payload,
     encodeWithStats,
     decode: <T = unknown>(stored: Buffer | string | null, key?: string): T | null =>
-      decodeStored(stored, key) as T | null,
+      decodeStored(stored, key, dictionaries) as T | null,
   });
 }
 
 /** Decodes any stored value; independent of codec options. */
-function decodeStored(stored: Uint8Array | string | null | undefined, key: string | undefined): unknown {
+function decodeStored(
+  stored: Uint8Array | string | null | undefined,
+  key: string | undefined,
+  dictionaries: ReadonlyMap<number, Buffer>,
+): unknown {
   if (stored === null || stored === undefined) return null;
   if (typeof stored === 'string') return decodeText(stored, key);
   if (!(stored instanceof Uint8Array)) {
@@ -133,8 +139,20 @@ function decodeStored(stored: Uint8Array | string | null | undefined, key: strin
   }
   if (!claimsHeader(stored)) return decodeHeaderlessBytes(stored);
   const header = readHeader(stored, key);
-  const body = Buffer.from(stored.buffer, stored.byteOffset + HEADER_BYTES, stored.length - HEADER_BYTES);
-  const payload = header.compressed ? decompress(body, key) : body;
+  const body = Buffer.from(stored.buffer, stored.byteOffset + header.length, stored.length - header.length);
+  let dictionary: Buffer | undefined;
+  if (header.dictionary) {
+    dictionary = dictionaries.get(header.dictionary);
+    if (!dictionary) {
+      throw new CodecError(
+        'CODEC_ERR_UNKNOWN_DICTIONARY',
+        `Stored value was compressed with dictionary ${header.dictionary}, which this codec was not given; ` +
+          'keep retired dictionaries in the "dictionaries" option until their values have expired',
+        { key },
+      );
+    }
+  }
+  const payload = header.compressed ? decompress(body, key, dictionary) : body;
   switch (header.type) {
     case PAYLOAD.bytes:
       // An uncompressed body is a view of the caller's buffer: copy so the result never aliases it.

@@ -21,8 +21,8 @@ export function shouldTryCompression(rawBytes: number, compressMinBytes: number)
 }
 
 /** Compresses `raw` and returns the frame, or `undefined` when it is not strictly smaller than `raw`. */
-export function compressIfSmaller(raw: Buffer): Buffer | undefined {
-  const frame = compressSync(raw);
+export function compressIfSmaller(raw: Buffer, dictionary?: Buffer): Buffer | undefined {
+  const frame = dictionary ? compressSync(raw, dictionary) : compressSync(raw);
   return frame.length < raw.length ? frame : undefined;
 }
 
@@ -30,7 +30,7 @@ export function compressIfSmaller(raw: Buffer): Buffer | undefined {
  * Decompresses a frame written by {@link compressIfSmaller}.
  * @throws CodecError `CODEC_ERR_CORRUPT` for a truncated or garbled frame.
  */
-export function decompress(frame: Uint8Array, key: string | undefined): Buffer {
+export function decompress(frame: Uint8Array, key: string | undefined, dictionary?: Buffer): Buffer {
   if (frame.length <= SIZE_PREFIX_BYTES) {
     throw new CodecError(
       'CODEC_ERR_CORRUPT',
@@ -49,7 +49,7 @@ export function decompress(frame: Uint8Array, key: string | undefined): Buffer {
   }
   let out: Buffer;
   try {
-    out = uncompressSync(frame);
+    out = dictionary ? uncompressSync(frame, dictionary) : uncompressSync(frame);
   } catch (cause) {
     throw new CodecError('CODEC_ERR_CORRUPT', 'lz4 frame is truncated or corrupt', { key, cause });
   }

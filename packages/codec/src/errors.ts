@@ -7,13 +7,15 @@
  * - `CODEC_ERR_UNSUPPORTED_VERSION`: a stored value was written with a newer (unknown) format version.
  * - `CODEC_ERR_TEXT_INPUT`: a headered value was handed to `decode` as a UTF-8 string, which destroyed its header.
  * - `CODEC_ERR_UNSERIALIZABLE`: `encode` was given a value the serializer cannot represent.
+ * - `CODEC_ERR_UNKNOWN_DICTIONARY`: a value was compressed with a dictionary id this codec was not given.
  */
 export type CodecErrorCode =
   | 'CODEC_ERR_INVALID_OPTION'
   | 'CODEC_ERR_CORRUPT'
   | 'CODEC_ERR_UNSUPPORTED_VERSION'
   | 'CODEC_ERR_TEXT_INPUT'
-  | 'CODEC_ERR_UNSERIALIZABLE';
+  | 'CODEC_ERR_UNSERIALIZABLE'
+  | 'CODEC_ERR_UNKNOWN_DICTIONARY';
 
 /**
  * Base class of every error the codec raises. It carries a stable {@link CodecError.code}

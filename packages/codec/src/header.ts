@@ -5,7 +5,8 @@
  * | ---- | ------- |
  * | 0    | magic `0xC1` |
  * | 1    | format version, currently `0x01` (always below `0x20`) |
- * | 2    | flags: bits 0-3 payload type, bit 4 lz4, bits 5-7 reserved (0) |
+ * | 2    | flags: bits 0-3 payload type, bit 4 lz4, bit 5 dictionary, bits 6-7 reserved (0) |
+ * | 3    | dictionary id (1-255), only when bit 5 is set |
  *
  * `0xC1` can never occur in valid UTF-8 (it would be an overlong 2-byte lead) and is the one
  * byte MessagePack reserves as "never used", so no UTF-8 text and no MessagePack document
@@ -19,7 +20,7 @@ import { CodecError } from './errors.js';
 export const MAGIC = 0xc1;
 /** The format version this codec writes (and the only one it reads besides plain values). */
 export const FORMAT_VERSION = 1;
-/** Header length in bytes. */
+/** Header length in bytes (one more when a dictionary id follows). */
 export const HEADER_BYTES = 3;
 /** Version bytes are below this (control characters); `0xC1` followed by anything else is foreign text. */
 export const VERSION_BYTE_LIMIT = 0x20;
@@ -41,14 +42,20 @@ export type PayloadType = (typeof PAYLOAD)[keyof typeof PAYLOAD];
 
 /** Flags bit: the payload is an lz4 block with its uncompressed size prepended (lz4-napi `compressSync`). */
 export const FLAG_LZ4 = 0x10;
+/** Flags bit: the lz4 block was compressed with the dictionary whose id is in byte 3. */
+export const FLAG_DICTIONARY = 0x20;
 const TYPE_MASK = 0x0f;
-const RESERVED_MASK = 0xe0;
+const RESERVED_MASK = 0xc0;
 const HIGHEST_TYPE: number = PAYLOAD.bytes;
 
 /** A parsed header. */
 export interface Header {
   type: PayloadType;
   compressed: boolean;
+  /** Dictionary id, 0 when none. */
+  dictionary: number;
+  /** Header length: {@link HEADER_BYTES}, plus one with a dictionary id. */
+  length: number;
 }
 
 /**
@@ -59,11 +66,19 @@ export function claimsHeader(stored: Uint8Array): boolean {
   return stored.length >= 2 && stored[0] === MAGIC && stored[1]! < VERSION_BYTE_LIMIT;
 }
 
-/** Writes the header into the first {@link HEADER_BYTES} bytes of `target`. */
-export function writeHeader(target: Uint8Array, type: PayloadType, compressed: boolean): void {
+/** Writes the header into the start of `target`; returns its length. */
+export function writeHeader(
+  target: Uint8Array,
+  type: PayloadType,
+  compressed: boolean,
+  dictionary = 0,
+): number {
   target[0] = MAGIC;
   target[1] = FORMAT_VERSION;
-  target[2] = type | (compressed ? FLAG_LZ4 : 0);
+  target[2] = type | (compressed ? FLAG_LZ4 : 0) | (dictionary ? FLAG_DICTIONARY : 0);
+  if (!dictionary) return HEADER_BYTES;
+  target[3] = dictionary;
+  return HEADER_BYTES + 1;
 }
 
 /**
@@ -98,5 +113,16 @@ export function readHeader(stored: Uint8Array, key: string | undefined): Header 
       { key },
     );
   }
-  return { type: type as PayloadType, compressed: (flags & FLAG_LZ4) !== 0 };
+  const compressed = (flags & FLAG_LZ4) !== 0;
+  if ((flags & FLAG_DICTIONARY) === 0)
+    return { type: type as PayloadType, compressed, dictionary: 0, length: HEADER_BYTES };
+  const dictionary = stored[3] ?? 0;
+  if (!compressed || dictionary === 0) {
+    throw new CodecError(
+      'CODEC_ERR_CORRUPT',
+      `Stored value has invalid codec flags 0x${flags.toString(16).padStart(2, '0')}: the dictionary bit without lz4 or without a dictionary id`,
+      { key },
+    );
+  }
+  return { type: type as PayloadType, compressed, dictionary, length: HEADER_BYTES + 1 };
 }

@@ -33,7 +33,25 @@ export interface CodecOptions {
    * @defaultValue 100
    */
   compressMinBytes?: number;
+  /**
+   * lz4 dictionaries (see {@link buildDictionary}): the first compresses, every one listed
+   * decompresses, so a dictionary can be replaced without losing values written with the old
+   * one. Small values (chat messages) shrink much more with a dictionary of typical values.
+   * Ids are integers from 1 to 255, stored in the value's header; data is 1 to 65536 bytes.
+   * @defaultValue []
+   */
+  dictionaries?: readonly CompressionDictionary[];
 }
+
+/** An lz4 dictionary: typical serialized values, most common content last. */
+export interface CompressionDictionary {
+  /** 1-255, stored in every value compressed with it. Never reuse an id for other data. */
+  readonly id: number;
+  readonly data: Buffer;
+}
+
+/** Largest useful lz4 dictionary: the lz4 match window. */
+export const MAX_DICTIONARY_BYTES = 65_536;
 
 /** {@link CodecOptions} with every default applied. */
 export type ResolvedCodecOptions = Readonly<Required<CodecOptions>>;
@@ -42,6 +60,7 @@ export type ResolvedCodecOptions = Readonly<Required<CodecOptions>>;
 export const DEFAULT_CODEC_OPTIONS: ResolvedCodecOptions = Object.freeze({
   serializer: 'json',
   compressMinBytes: 100,
+  dictionaries: Object.freeze([]) as readonly CompressionDictionary[],
 });
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(DEFAULT_CODEC_OPTIONS));
@@ -60,7 +79,7 @@ export function resolveOptions(options: CodecOptions | undefined): ResolvedCodec
       throw new CodecConfigError(
         field,
         (options as Record<string, unknown>)[field],
-        'no such option; known options: serializer, compressMinBytes',
+        'no such option; known options: serializer, compressMinBytes, dictionaries',
       );
     }
   }
@@ -84,5 +103,29 @@ export function resolveOptions(options: CodecOptions | undefined): ResolvedCodec
       `an integer from 0 (compression off) to ${MAX_COMPRESS_MIN_BYTES}`,
     );
   }
-  return Object.freeze({ serializer, compressMinBytes });
+  const dictionaries = resolveDictionaries(options.dictionaries);
+  return Object.freeze({ serializer, compressMinBytes, dictionaries });
+}
+
+function resolveDictionaries(value: unknown): readonly CompressionDictionary[] {
+  if (value === undefined) return DEFAULT_CODEC_OPTIONS.dictionaries;
+  if (!Array.isArray(value)) throw new CodecConfigError('dictionaries', value, 'an array of { id, data }');
+  const seen = new Set<number>();
+  return Object.freeze(
+    value.map((d: unknown, i) => {
+      const { id, data } = (d ?? {}) as { id?: unknown; data?: unknown };
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 255 || seen.has(id)) {
+        throw new CodecConfigError(`dictionaries[${i}].id`, id, 'a unique integer from 1 to 255');
+      }
+      if (!Buffer.isBuffer(data) || data.length < 1 || data.length > MAX_DICTIONARY_BYTES) {
+        throw new CodecConfigError(
+          `dictionaries[${i}].data`,
+          data,
+          `a Buffer of 1 to ${MAX_DICTIONARY_BYTES} bytes`,
+        );
+      }
+      seen.add(id);
+      return Object.freeze({ id, data });
+    }),
+  );
 }

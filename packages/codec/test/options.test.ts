@@ -20,7 +20,7 @@ function configError(options: unknown): CodecConfigError {
 
 describe('defaults', () => {
   test('DEFAULT_CODEC_OPTIONS', () => {
-    expect(DEFAULT_CODEC_OPTIONS).toEqual({ serializer: 'json', compressMinBytes: 100 });
+    expect(DEFAULT_CODEC_OPTIONS).toEqual({ serializer: 'json', compressMinBytes: 100, dictionaries: [] });
     expect(Object.isFrozen(DEFAULT_CODEC_OPTIONS)).toBe(true);
   });
 
