@@ -1,0 +1,78 @@
+/** Stable codes of every error this package throws. Never reused. */
+export type RealtimeErrorCode =
+  | 'REALTIME_ERR_INVALID_OPTION'
+  | 'REALTIME_ERR_INVALID_CHANNEL'
+  | 'REALTIME_ERR_INVALID_PAYLOAD'
+  | 'REALTIME_ERR_PAYLOAD_TOO_LARGE'
+  | 'REALTIME_ERR_UNEXPECTED_REPLY';
+
+/** Base of every error of `@redpool/realtime`; match on `err.code`, not on the message. */
+export class RealtimeError extends Error {
+  readonly code: RealtimeErrorCode;
+
+  constructor(code: RealtimeErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** An option (or the environment variable it came from) is out of range. */
+export class InvalidOptionError extends RealtimeError {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super('REALTIME_ERR_INVALID_OPTION', `Invalid option "${field}": ${show(value)}; allowed: ${allowed}`);
+  }
+}
+
+/** A channel name that cannot be used (empty, too long, or with characters outside the allowed set). */
+export class InvalidChannelError extends RealtimeError {
+  constructor(
+    readonly channel: unknown,
+    reason: string,
+  ) {
+    super('REALTIME_ERR_INVALID_CHANNEL', `Invalid channel ${show(channel)}: ${reason}`);
+  }
+}
+
+/** The payload is not a JSON value (functions, symbols, bigints, cycles, binary data). */
+export class InvalidPayloadError extends RealtimeError {
+  constructor(reason: string) {
+    super('REALTIME_ERR_INVALID_PAYLOAD', `Invalid payload: ${reason}`);
+  }
+}
+
+/** The payload's JSON form is larger than `maxPayloadBytes`. */
+export class PayloadTooLargeError extends RealtimeError {
+  constructor(
+    readonly bytes: number,
+    readonly maxPayloadBytes: number,
+  ) {
+    super(
+      'REALTIME_ERR_PAYLOAD_TOO_LARGE',
+      `Payload of ${bytes} bytes exceeds maxPayloadBytes=${maxPayloadBytes}; send less or raise maxPayloadBytes`,
+    );
+  }
+}
+
+/** Redis answered a script with something this version does not understand (mixed deployments). */
+export class UnexpectedReplyError extends RealtimeError {
+  constructor(what: string) {
+    super('REALTIME_ERR_UNEXPECTED_REPLY', `Unexpected reply from Redis: ${what}`);
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  try {
+    return String(JSON.stringify(value));
+  } catch {
+    return typeof value;
+  }
+}
