@@ -8,5 +8,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
   exit 1
 fi
 install_and_build
+log "type-checking and linting"
+pnpm typecheck
+pnpm lint
 log "running all tests"
 pnpm test
