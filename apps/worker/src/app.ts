@@ -268,8 +268,11 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     if (this.currentStatus === 'closed') return;
     const { log } = this;
     const started = Date.now();
-    if (this.currentStatus === 'ready') this.setStatus('draining');
-    log.info({ event: 'worker-stopping', graceMs }, `worker stopping: finishing running jobs (up to ${graceMs} ms)`);
+    const wasReady = this.currentStatus === 'ready';
+    if (wasReady) {
+      this.setStatus('draining');
+      log.info({ event: 'worker-stopping', graceMs }, `worker stopping: finishing running jobs (up to ${graceMs} ms)`);
+    }
     await this.heartbeat?.stop();
     const closing = Promise.all(this.workers.map((w) => w.close()));
     closing.catch(() => undefined);
@@ -299,7 +302,7 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     await this.poolInstance?.close({ timeoutMs: 2_000 });
     await this.ops?.close();
     this.setStatus('closed');
-    log.info({ event: 'worker-stopped', ms: Date.now() - started }, 'worker stopped');
+    if (wasReady) log.info({ event: 'worker-stopped', ms: Date.now() - started }, 'worker stopped');
   }
 
   private setStatus(next: WorkerStatus): void {

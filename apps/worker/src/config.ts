@@ -1,4 +1,10 @@
 import { redactUrl } from '@redpool/pool';
+import {
+  ChannelRules,
+  DEFAULT_CHANNEL_FALLBACK_SPEC,
+  DEFAULT_CHANNEL_RULES_SPEC,
+  DEFAULT_PUBLISHER_OPTIONS,
+} from '@redpool/realtime';
 import type { LevelWithSilent } from 'pino';
 import { InvalidConfigError } from './errors.js';
 
@@ -30,6 +36,16 @@ export interface WorkerConfig {
   bullmqPrefix: string;
   /** pino log level. @defaultValue 'info' */
   logLevel: LevelWithSilent;
+  /** The ws-server's key prefix (publish API). @defaultValue 'redpool:ws' */
+  realtimeKeyPrefix: string;
+  /** The ws-server's redis-adapter channel prefix. @defaultValue 'socket.io' */
+  realtimeAdapterPrefix: string;
+  /** The Socket.IO namespace clients connect to. @defaultValue '/' */
+  realtimeNamespace: string;
+  /** The ws-server's channel rules (history capacity and expiry per pattern). @defaultValue DEFAULT_CHANNEL_RULES_SPEC */
+  realtimeChannels: string;
+  /** History bounds of channels no rule matches. @defaultValue DEFAULT_CHANNEL_FALLBACK_SPEC */
+  realtimeChannelFallback: string;
 }
 
 export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
@@ -46,6 +62,11 @@ export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
   keyPrefix: 'redpool',
   bullmqPrefix: 'bull',
   logLevel: 'info',
+  realtimeKeyPrefix: DEFAULT_PUBLISHER_OPTIONS.keyPrefix,
+  realtimeAdapterPrefix: DEFAULT_PUBLISHER_OPTIONS.adapterPrefix,
+  realtimeNamespace: DEFAULT_PUBLISHER_OPTIONS.namespace,
+  realtimeChannels: DEFAULT_CHANNEL_RULES_SPEC,
+  realtimeChannelFallback: DEFAULT_CHANNEL_FALLBACK_SPEC,
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -175,6 +196,41 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'pino log level',
     parse: (raw) => (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LevelWithSilent) : undefined,
   },
+  {
+    name: 'REALTIME_KEY_PREFIX',
+    field: 'realtimeKeyPrefix',
+    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
+    description: "the ws-server's key prefix: notifications are published through its publish API (@redpool/realtime)",
+    parse: pattern(/^[A-Za-z0-9_.:-]{1,64}$/),
+  },
+  {
+    name: 'REALTIME_ADAPTER_PREFIX',
+    field: 'realtimeAdapterPrefix',
+    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
+    description: "the ws-server's Socket.IO redis-adapter channel prefix",
+    parse: pattern(/^[A-Za-z0-9_.:-]{1,64}$/),
+  },
+  {
+    name: 'REALTIME_NAMESPACE',
+    field: 'realtimeNamespace',
+    allowed: '"/" or "/name" with letters, digits, _ and -',
+    description: 'the Socket.IO namespace clients connect to',
+    parse: pattern(/^\/[A-Za-z0-9_-]*$/),
+  },
+  {
+    name: 'REALTIME_CHANNELS',
+    field: 'realtimeChannels',
+    allowed: 'comma-separated pattern=capacity:ttl, e.g. chat.*=2000:10s,notifications.*=500:24h',
+    description: "the ws-server's channel rules (history capacity and expiry per channel pattern); must match the ws-server's",
+    parse: (raw) => (ChannelRules.parse(raw, DEFAULT_CHANNEL_FALLBACK_SPEC) ? raw : undefined),
+  },
+  {
+    name: 'REALTIME_CHANNEL_FALLBACK',
+    field: 'realtimeChannelFallback',
+    allowed: 'capacity:ttl, e.g. 100:60s',
+    description: 'history bounds of channels no rule matches; must match the ws-server\'s',
+    parse: (raw) => (ChannelRules.parse('', raw) ? raw : undefined),
+  },
 ];
 
 /**
@@ -188,7 +244,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   for (const variable of CONFIG_VARIABLES) {
     const raw = env[variable.name]?.trim();
     if (raw === undefined || raw === '') continue;
-    const value = variable.parse(raw);
+    let value: WorkerConfig[keyof WorkerConfig] | undefined;
+    try {
+      value = variable.parse(raw);
+    } catch {
+      value = undefined;
+    }
     if (value === undefined) {
       const fallback = DEFAULT_WORKER_CONFIG[variable.field];
       const shown = variable.field === 'redisUrl' ? redactUrl(raw) : raw;

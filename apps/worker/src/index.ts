@@ -49,6 +49,7 @@ export {
   NotificationProducer,
   type NotificationProducerOptions,
 } from './notifications/producer.js';
+export { createRealtimeTransport, publisherOptions } from './notifications/realtime-transport.js';
 export { assertNoEviction, readEvictionPolicy } from './redis-check.js';
 export {
   type BuildReportInput,

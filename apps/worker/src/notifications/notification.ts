@@ -31,10 +31,13 @@ export interface NotificationMessage {
   attempt: number;
 }
 
-/** User ids and group names: 1-128 characters of A-Z a-z 0-9 _ - (no dots: they separate channel segments). */
-export const TARGET_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-/** Largest payload accepted, as JSON. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 65_536;
+/**
+ * User ids and group names: 1-128 characters of A-Z a-z 0-9 _ - : @ = (channel-name characters,
+ * without the dot, which separates `notifications.<userId>` from `notifications.group.<group>`).
+ */
+export const TARGET_PATTERN = /^[A-Za-z0-9_:@=-]{1,128}$/;
+/** Largest payload accepted, as JSON: 60 KiB, leaving room for the envelope in a 64 KiB publication. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 61_440;
 
 /** The channel a notification is delivered on. */
 export function notificationChannel(target: NotificationJobData): string {
@@ -61,7 +64,7 @@ export function validateNotification(
   const field = hasUser ? 'userId' : 'group';
   const target = data[field];
   if (typeof target !== 'string' || !TARGET_PATTERN.test(target)) {
-    throw new InvalidNotificationError(field, `must be 1-128 characters of A-Z a-z 0-9 _ - (got ${JSON.stringify(target)})`);
+    throw new InvalidNotificationError(field, `must be 1-128 characters of A-Z a-z 0-9 _ - : @ = (got ${JSON.stringify(target)})`);
   }
   if (!('payload' in data) || data.payload === undefined) {
     throw new InvalidNotificationError('payload', 'is required (any JSON value)');

@@ -13,7 +13,10 @@ import {
  * through the ws-server's server-side publish API; anything with the same contract works.
  */
 export interface NotificationTransport {
-  /** Resolves once the fan-out layer accepted the message; rejects to make BullMQ retry. */
+  /**
+   * Resolves once the fan-out layer accepted the message; rejects to make BullMQ retry. An error
+   * with `permanent: true` (bad channel, payload too large) fails the job at once, without retries.
+   */
   publish(channel: string, message: NotificationMessage, signal?: AbortSignal): Promise<void>;
   /** Releases what the transport holds; called on worker shutdown. */
   close?(): Promise<void>;
@@ -74,12 +77,14 @@ export function createNotificationProcessor(
     try {
       await abortable(transport.publish(channel, message, signal), signal);
     } catch (err) {
-      const attempts = job.opts.attempts ?? 1;
+      const attempts = (err as { permanent?: unknown }).permanent === true ? attempt : (job.opts.attempts ?? 1);
       log.warn(
         { event: 'notification-delivery-failed', jobId: job.id, channel, attempt, attempts, err: (err as Error).message },
         attempt >= attempts ? 'notification delivery failed; no attempts left' : 'notification delivery failed; will retry',
       );
-      throw new DeliveryError(channel, { cause: err });
+      const error = new DeliveryError(channel, { cause: err });
+      if ((err as { permanent?: unknown }).permanent === true) throw new UnrecoverableError(error.message);
+      throw error;
     }
     log.debug({ event: 'notification-delivered', jobId: job.id, channel, attempt }, 'notification delivered');
     return { channel, attempt };
