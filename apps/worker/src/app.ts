@@ -15,7 +15,13 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { WorkerConfig } from './config.js';
 import { type OpsServer, startOpsServer } from './http.js';
-import { NOTIFICATIONS_QUEUE, POOL_USAGE_REPORT, REPORTS_QUEUE, type WorkerKeys, workerKeys } from './keys.js';
+import {
+  NOTIFICATIONS_QUEUE,
+  POOL_USAGE_REPORT,
+  REPORTS_QUEUE,
+  type WorkerKeys,
+  workerKeys,
+} from './keys.js';
 import { registerQueueMetrics, registerWorkerMetrics } from './metrics.js';
 import { createNotificationProcessor, type NotificationTransport } from './notifications/processor.js';
 import { assertNoEviction } from './redis-check.js';
@@ -271,7 +277,10 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     const wasReady = this.currentStatus === 'ready';
     if (wasReady) {
       this.setStatus('draining');
-      log.info({ event: 'worker-stopping', graceMs }, `worker stopping: finishing running jobs (up to ${graceMs} ms)`);
+      log.info(
+        { event: 'worker-stopping', graceMs },
+        `worker stopping: finishing running jobs (up to ${graceMs} ms)`,
+      );
     }
     await this.heartbeat?.stop();
     const closing = Promise.all(this.workers.map((w) => w.close()));
@@ -285,7 +294,10 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      log.warn({ graceMs }, 'jobs still running at the shutdown deadline: cancelling them (they will be retried)');
+      log.warn(
+        { graceMs },
+        'jobs still running at the shutdown deadline: cancelling them (they will be retried)',
+      );
       for (const w of this.workers) w.cancelAllJobs('worker shutting down');
       const settled = await Promise.race([
         closing.then(() => true),
@@ -297,7 +309,9 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
       if (!settled) log.warn('workers did not stop after cancelling; closing connections under them');
     }
     await Promise.all(this.queues.map((q) => q.close().catch(() => undefined)));
-    await this.transport?.close?.().catch((err: Error) => log.warn({ err: err.message }, 'transport close failed'));
+    await this.transport
+      ?.close?.()
+      .catch((err: Error) => log.warn({ err: err.message }, 'transport close failed'));
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
     await this.poolInstance?.close({ timeoutMs: 2_000 });
     await this.ops?.close();

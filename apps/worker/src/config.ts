@@ -136,7 +136,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'REPORT_INTERVAL_MS',
     field: 'reportIntervalMs',
     allowed: 'an integer from 250 to 86400000',
-    description: 'how often pool-usage-report runs, fleet-wide (Job Scheduler `every`, clock-aligned)',
+    description: 'how often pool-usage-report runs, once per interval fleet-wide (Job Scheduler `every`)',
     parse: integer(250, 86_400_000),
   },
   {
@@ -192,15 +192,16 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'LOG_LEVEL',
     field: 'logLevel',
-    allowed: LOG_LEVELS.join(' | '),
+    allowed: `one of ${LOG_LEVELS.join(', ')}`,
     description: 'pino log level',
-    parse: (raw) => (LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LevelWithSilent) : undefined,
+    parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LevelWithSilent) : undefined),
   },
   {
     name: 'REALTIME_KEY_PREFIX',
     field: 'realtimeKeyPrefix',
     allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
-    description: "the ws-server's key prefix: notifications are published through its publish API (@redpool/realtime)",
+    description:
+      "the ws-server's key prefix: notifications are published through its publish API (@redpool/realtime)",
     parse: pattern(/^[A-Za-z0-9_.:-]{1,64}$/),
   },
   {
@@ -221,14 +222,15 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'REALTIME_CHANNELS',
     field: 'realtimeChannels',
     allowed: 'comma-separated pattern=capacity:ttl, e.g. chat.*=2000:10s,notifications.*=500:24h',
-    description: "the ws-server's channel rules (history capacity and expiry per channel pattern); must match the ws-server's",
+    description:
+      "the ws-server's channel rules (history capacity and expiry per channel pattern); must match the ws-server's",
     parse: (raw) => (ChannelRules.parse(raw, DEFAULT_CHANNEL_FALLBACK_SPEC) ? raw : undefined),
   },
   {
     name: 'REALTIME_CHANNEL_FALLBACK',
     field: 'realtimeChannelFallback',
     allowed: 'capacity:ttl, e.g. 100:60s',
-    description: 'history bounds of channels no rule matches; must match the ws-server\'s',
+    description: "history bounds of channels no rule matches; must match the ws-server's",
     parse: (raw) => (ChannelRules.parse('', raw) ? raw : undefined),
   },
 ];

@@ -71,7 +71,10 @@ export class InvalidOptionError extends WorkerError {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super('WORKER_ERR_INVALID_OPTION', `Invalid option "${option}": ${JSON.stringify(value)}; allowed: ${allowed}`);
+    super(
+      'WORKER_ERR_INVALID_OPTION',
+      `Invalid option "${option}": ${JSON.stringify(value)}; allowed: ${allowed}`,
+    );
   }
 }
 

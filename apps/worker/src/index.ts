@@ -1,4 +1,10 @@
-export { createWorkerApp, WorkerApp, type WorkerAppEvents, type WorkerAppOptions, type WorkerStatus } from './app.js';
+export {
+  createWorkerApp,
+  WorkerApp,
+  type WorkerAppEvents,
+  type WorkerAppOptions,
+  type WorkerStatus,
+} from './app.js';
 export {
   CONFIG_VARIABLES,
   type ConfigVariable,

@@ -53,6 +53,8 @@ process.on('SIGINT', stop);
 starting.catch((err: Error) => {
   if (stopping) return;
   const detail =
-    err instanceof WorkerError ? err.message : `${err.name}: ${err.message} (REDIS_URL=${redactUrl(config.redisUrl)})`;
+    err instanceof WorkerError
+      ? err.message
+      : `${err.name}: ${err.message} (REDIS_URL=${redactUrl(config.redisUrl)})`;
   refuse(detail);
 });

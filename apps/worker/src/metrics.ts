@@ -2,7 +2,15 @@ import type { Queue, Worker } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Job states exported by `redpool_queue_jobs` (BullMQ 6 has no `paused` state). */
-export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
+export const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
 
 /**
  * `redpool_queue_jobs{queue,state}`: BullMQ job counts read with `getJobCounts` at scrape time.

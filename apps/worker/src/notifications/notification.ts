@@ -41,7 +41,9 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 61_440;
 
 /** The channel a notification is delivered on. */
 export function notificationChannel(target: NotificationJobData): string {
-  return target.userId !== undefined ? `notifications.${target.userId}` : `notifications.group.${target.group}`;
+  return target.userId !== undefined
+    ? `notifications.${target.userId}`
+    : `notifications.group.${target.group}`;
 }
 
 /**
@@ -64,7 +66,10 @@ export function validateNotification(
   const field = hasUser ? 'userId' : 'group';
   const target = data[field];
   if (typeof target !== 'string' || !TARGET_PATTERN.test(target)) {
-    throw new InvalidNotificationError(field, `must be 1-128 characters of A-Z a-z 0-9 _ - : @ = (got ${JSON.stringify(target)})`);
+    throw new InvalidNotificationError(
+      field,
+      `must be 1-128 characters of A-Z a-z 0-9 _ - : @ = (got ${JSON.stringify(target)})`,
+    );
   }
   if (!('payload' in data) || data.payload === undefined) {
     throw new InvalidNotificationError('payload', 'is required (any JSON value)');
@@ -78,7 +83,10 @@ export function validateNotification(
   if (json === undefined) throw new InvalidNotificationError('payload', 'must be JSON-serialisable');
   const bytes = Buffer.byteLength(json);
   if (bytes > maxPayloadBytes) {
-    throw new InvalidNotificationError('payload', `is ${bytes} bytes as JSON; at most ${maxPayloadBytes} (maxPayloadBytes)`);
+    throw new InvalidNotificationError(
+      'payload',
+      `is ${bytes} bytes as JSON; at most ${maxPayloadBytes} (maxPayloadBytes)`,
+    );
   }
   return hasUser ? { userId: target, payload: data.payload } : { group: target, payload: data.payload };
 }

@@ -77,10 +77,20 @@ export function createNotificationProcessor(
     try {
       await abortable(transport.publish(channel, message, signal), signal);
     } catch (err) {
-      const attempts = (err as { permanent?: unknown }).permanent === true ? attempt : (job.opts.attempts ?? 1);
+      const attempts =
+        (err as { permanent?: unknown }).permanent === true ? attempt : (job.opts.attempts ?? 1);
       log.warn(
-        { event: 'notification-delivery-failed', jobId: job.id, channel, attempt, attempts, err: (err as Error).message },
-        attempt >= attempts ? 'notification delivery failed; no attempts left' : 'notification delivery failed; will retry',
+        {
+          event: 'notification-delivery-failed',
+          jobId: job.id,
+          channel,
+          attempt,
+          attempts,
+          err: (err as Error).message,
+        },
+        attempt >= attempts
+          ? 'notification delivery failed; no attempts left'
+          : 'notification delivery failed; will retry',
       );
       const error = new DeliveryError(channel, { cause: err });
       if ((err as { permanent?: unknown }).permanent === true) throw new UnrecoverableError(error.message);

@@ -103,7 +103,10 @@ export class NotificationProducer {
    */
   async enqueue(job: NotificationJobData, options: EnqueueOptions = {}): Promise<string> {
     const data = validateNotification(job, this.options.maxPayloadBytes);
-    if (options.jobId !== undefined && (typeof options.jobId !== 'string' || !/^[^:]{1,256}$/.test(options.jobId))) {
+    if (
+      options.jobId !== undefined &&
+      (typeof options.jobId !== 'string' || !/^[^:]{1,256}$/.test(options.jobId))
+    ) {
       throw new InvalidOptionError('jobId', options.jobId, '1-256 characters without ":"');
     }
     if (options.delayMs !== undefined) checkInteger('delayMs', options.delayMs, 0, 31_536_000_000);
@@ -114,7 +117,10 @@ export class NotificationProducer {
     };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EnqueueTimeoutError(this.options.timeoutMs)), this.options.timeoutMs);
+      timer = setTimeout(
+        () => reject(new EnqueueTimeoutError(this.options.timeoutMs)),
+        this.options.timeoutMs,
+      );
     });
     const adding = this.queue.add(NOTIFICATION_JOB, data, opts);
     adding.catch(() => undefined); // a late failure after the deadline is not unhandled

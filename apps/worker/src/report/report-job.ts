@@ -16,7 +16,10 @@ export interface ReportJobContext {
 }
 
 /** The scheduler slot of a scheduled job: its `prevMillis`, else the millis of `repeat:<id>:<ms>`. */
-export function scheduledSlot(job: { id?: string | undefined; opts?: { prevMillis?: number } }): number | null {
+export function scheduledSlot(job: {
+  id?: string | undefined;
+  opts?: { prevMillis?: number };
+}): number | null {
   if (typeof job.opts?.prevMillis === 'number' && job.opts.prevMillis > 0) return job.opts.prevMillis;
   const match = /^repeat:.+:(\d+)$/.exec(job.id ?? '');
   return match ? Number(match[1]) : null;

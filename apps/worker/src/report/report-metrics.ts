@@ -47,68 +47,124 @@ export function registerReportMetrics(
     });
   const eachPool = (
     report: PoolUsageReport,
-    fn: (labels: { app: string; process: string; pool: string }, p: PoolUsageReport['processes'][number]['pools'][number]) => void,
+    fn: (
+      labels: { app: string; process: string; pool: string },
+      p: PoolUsageReport['processes'][number]['pools'][number],
+    ) => void,
   ) => {
     for (const proc of report.processes) {
       for (const p of proc.pools) fn({ app: proc.app, process: `${proc.host}:${proc.pid}`, pool: p.pool }, p);
     }
   };
 
-  gauge('redpool_report_pool_connections', 'Connections of each pool in the fleet by state, from the latest pool-usage report', [...poolLabels, 'state'], (g, r) =>
-    eachPool(r, (labels, p) => {
-      g.set({ ...labels, state: 'open' }, p.open);
-      g.set({ ...labels, state: 'idle' }, p.idle);
-      g.set({ ...labels, state: 'in_use' }, p.inUse);
-    }),
+  gauge(
+    'redpool_report_pool_connections',
+    'Connections of each pool in the fleet by state, from the latest pool-usage report',
+    [...poolLabels, 'state'],
+    (g, r) =>
+      eachPool(r, (labels, p) => {
+        g.set({ ...labels, state: 'open' }, p.open);
+        g.set({ ...labels, state: 'idle' }, p.idle);
+        g.set({ ...labels, state: 'in_use' }, p.inUse);
+      }),
   );
-  gauge('redpool_report_pool_max_connections', 'maxConnections of each pool in the fleet, from the latest report', poolLabels, (g, r) =>
-    eachPool(r, (labels, p) => g.set(labels, p.max)),
+  gauge(
+    'redpool_report_pool_max_connections',
+    'maxConnections of each pool in the fleet, from the latest report',
+    poolLabels,
+    (g, r) => eachPool(r, (labels, p) => g.set(labels, p.max)),
   );
-  gauge('redpool_report_pool_pending_requests', 'Callers waiting for a connection in each pool, from the latest report', poolLabels, (g, r) =>
-    eachPool(r, (labels, p) => g.set(labels, p.waiting)),
+  gauge(
+    'redpool_report_pool_pending_requests',
+    'Callers waiting for a connection in each pool, from the latest report',
+    poolLabels,
+    (g, r) => eachPool(r, (labels, p) => g.set(labels, p.waiting)),
   );
-  gauge('redpool_report_pool_usage_ratio', 'In use ÷ max of each pool (0-1), from the latest report', poolLabels, (g, r) =>
-    eachPool(r, (labels, p) => g.set(labels, p.max > 0 ? p.inUse / p.max : 0)),
+  gauge(
+    'redpool_report_pool_usage_ratio',
+    'In use ÷ max of each pool (0-1), from the latest report',
+    poolLabels,
+    (g, r) => eachPool(r, (labels, p) => g.set(labels, p.max > 0 ? p.inUse / p.max : 0)),
   );
-  gauge('redpool_report_pool_acquire_timeouts', 'Acquire timeouts of each pool between the two latest reports', poolLabels, (g, r) =>
-    eachPool(r, (labels, p) => g.set(labels, p.acquireTimeouts)),
+  gauge(
+    'redpool_report_pool_acquire_timeouts',
+    'Acquire timeouts of each pool between the two latest reports',
+    poolLabels,
+    (g, r) => eachPool(r, (labels, p) => g.set(labels, p.acquireTimeouts)),
   );
-  gauge('redpool_report_pool_reconnects', 'Reconnects of each pool between the two latest reports', poolLabels, (g, r) =>
-    eachPool(r, (labels, p) => g.set(labels, p.reconnects)),
+  gauge(
+    'redpool_report_pool_reconnects',
+    'Reconnects of each pool between the two latest reports',
+    poolLabels,
+    (g, r) => eachPool(r, (labels, p) => g.set(labels, p.reconnects)),
   );
-  gauge('redpool_report_total_connections', 'Connections of the whole fleet by state, from the latest report', ['state'], (g, r) => {
-    g.set({ state: 'open' }, r.totals.open);
-    g.set({ state: 'idle' }, r.totals.idle);
-    g.set({ state: 'in_use' }, r.totals.inUse);
-  });
-  gauge('redpool_report_total_max_connections', 'Sum of maxConnections over the fleet, from the latest report', [], (g, r) =>
-    g.set(r.totals.max),
+  gauge(
+    'redpool_report_total_connections',
+    'Connections of the whole fleet by state, from the latest report',
+    ['state'],
+    (g, r) => {
+      g.set({ state: 'open' }, r.totals.open);
+      g.set({ state: 'idle' }, r.totals.idle);
+      g.set({ state: 'in_use' }, r.totals.inUse);
+    },
   );
-  gauge('redpool_report_total_pending_requests', 'Callers waiting for a connection in the whole fleet', [], (g, r) =>
-    g.set(r.totals.waiting),
+  gauge(
+    'redpool_report_total_max_connections',
+    'Sum of maxConnections over the fleet, from the latest report',
+    [],
+    (g, r) => g.set(r.totals.max),
   );
-  gauge('redpool_report_total_usage_ratio', 'In use ÷ max over the whole fleet (0-1), from the latest report', [], (g, r) =>
-    g.set(r.totals.max > 0 ? r.totals.inUse / r.totals.max : 0),
+  gauge(
+    'redpool_report_total_pending_requests',
+    'Callers waiting for a connection in the whole fleet',
+    [],
+    (g, r) => g.set(r.totals.waiting),
   );
-  gauge('redpool_report_total_acquire_timeouts', 'Acquire timeouts in the fleet between the two latest reports', [], (g, r) =>
-    g.set(r.totals.acquireTimeouts),
+  gauge(
+    'redpool_report_total_usage_ratio',
+    'In use ÷ max over the whole fleet (0-1), from the latest report',
+    [],
+    (g, r) => g.set(r.totals.max > 0 ? r.totals.inUse / r.totals.max : 0),
   );
-  gauge('redpool_report_total_reconnects', 'Reconnects in the fleet between the two latest reports', [], (g, r) =>
-    g.set(r.totals.reconnects),
+  gauge(
+    'redpool_report_total_acquire_timeouts',
+    'Acquire timeouts in the fleet between the two latest reports',
+    [],
+    (g, r) => g.set(r.totals.acquireTimeouts),
   );
-  gauge('redpool_report_processes', 'Processes publishing a heartbeat, live or stale, in the latest report', ['state'], (g, r) => {
-    g.set({ state: 'live' }, r.totals.processes - r.totals.staleProcesses);
-    g.set({ state: 'stale' }, r.totals.staleProcesses);
-  });
-  gauge('redpool_report_heartbeat_age_seconds', 'Age of each process heartbeat when the latest report ran', ['app', 'process'], (g, r) => {
-    for (const p of r.processes) g.set({ app: p.app, process: `${p.host}:${p.pid}` }, p.heartbeatAgeMs / 1000);
-  });
+  gauge(
+    'redpool_report_total_reconnects',
+    'Reconnects in the fleet between the two latest reports',
+    [],
+    (g, r) => g.set(r.totals.reconnects),
+  );
+  gauge(
+    'redpool_report_processes',
+    'Processes publishing a heartbeat, live or stale, in the latest report',
+    ['state'],
+    (g, r) => {
+      g.set({ state: 'live' }, r.totals.processes - r.totals.staleProcesses);
+      g.set({ state: 'stale' }, r.totals.staleProcesses);
+    },
+  );
+  gauge(
+    'redpool_report_heartbeat_age_seconds',
+    'Age of each process heartbeat when the latest report ran',
+    ['app', 'process'],
+    (g, r) => {
+      for (const p of r.processes)
+        g.set({ app: p.app, process: `${p.host}:${p.pid}` }, p.heartbeatAgeMs / 1000);
+    },
+  );
   gauge('redpool_report_warnings', 'Warnings of the latest report by kind', ['kind'], (g, r) => {
     g.set({ kind: 'pool_usage_high' }, r.warnings.filter((w) => w.kind === 'pool_usage_high').length);
     g.set({ kind: 'heartbeat_stale' }, r.warnings.filter((w) => w.kind === 'heartbeat_stale').length);
   });
-  gauge('redpool_report_timestamp_seconds', 'Unix time of the latest pool-usage report (alert when it stops moving)', [], (g, r) =>
-    g.set(Date.parse(r.at) / 1000),
+  gauge(
+    'redpool_report_timestamp_seconds',
+    'Unix time of the latest pool-usage report (alert when it stops moving)',
+    [],
+    (g, r) => g.set(Date.parse(r.at) / 1000),
   );
   gauge('redpool_report_interval_seconds', 'Configured interval of the pool-usage report', [], (g, r) =>
     g.set(r.intervalMs / 1000),

@@ -122,7 +122,16 @@ function delta(current: number, previous: number | undefined): number {
 }
 
 function sum(parts: readonly UsageFigures[]): UsageFigures {
-  const total = { max: 0, open: 0, idle: 0, inUse: 0, waiting: 0, usagePercent: 0, acquireTimeouts: 0, reconnects: 0 };
+  const total = {
+    max: 0,
+    open: 0,
+    idle: 0,
+    inUse: 0,
+    waiting: 0,
+    usagePercent: 0,
+    acquireTimeouts: 0,
+    reconnects: 0,
+  };
   for (const p of parts) {
     total.max += p.max;
     total.open += p.open;

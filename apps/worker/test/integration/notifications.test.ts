@@ -83,7 +83,11 @@ describe('notifications', () => {
   test('a failing delivery is retried with exponential backoff and succeeds', async () => {
     failuresLeft.set('notifications.flaky', 2);
     const id = await producer.enqueue({ userId: 'flaky', payload: 1 });
-    await waitFor(async () => (await queue.getJobState(id)) === 'completed', 8_000, 'completed after retries');
+    await waitFor(
+      async () => (await queue.getJobState(id)) === 'completed',
+      8_000,
+      'completed after retries',
+    );
     const attempts = deliveriesTo('notifications.flaky');
     expect(attempts.map((a) => a.message.attempt)).toEqual([1, 2, 3]);
     expect(new Set(attempts.map((a) => a.message.id))).toEqual(new Set([id]));
@@ -98,7 +102,9 @@ describe('notifications', () => {
     await waitFor(async () => (await queue.getJobState(id)) === 'failed', 8_000, 'failed');
     const job = await queue.getJob(id);
     expect(job?.attemptsMade).toBe(3);
-    expect(job?.failedReason).toBe('Delivery to notifications.broken failed: fan-out refused notifications.broken');
+    expect(job?.failedReason).toBe(
+      'Delivery to notifications.broken failed: fan-out refused notifications.broken',
+    );
     expect(deliveriesTo('notifications.broken')).toHaveLength(3);
     const failed = await queue.getFailed();
     expect(failed.map((j) => j.id)).toContain(id);
@@ -135,7 +141,9 @@ describe('notifications', () => {
       InvalidOptionError,
     );
     await expect(producer.enqueue({ userId: 'a', payload: 1 }, { delayMs: -1 })).rejects.toThrow(/delayMs/);
-    expect(() => createNotificationProducer(pool, { attempts: 0 })).toThrow(/"attempts": 0; allowed: an integer from 1 to 100/);
+    expect(() => createNotificationProducer(pool, { attempts: 0 })).toThrow(
+      /"attempts": 0; allowed: an integer from 1 to 100/,
+    );
     expect(await queue.count()).toBe(before);
   });
 

@@ -57,7 +57,11 @@ describe('pool-usage-report across processes', () => {
           { name: 'cache', maxConnections: 20, hold: 2 },
         ],
       }),
-      spawnPoolProcess({ ...common, app: 'ws-server', pools: [{ name: 'main', maxConnections: 10, hold: 3 }] }),
+      spawnPoolProcess({
+        ...common,
+        app: 'ws-server',
+        pools: [{ name: 'main', maxConnections: 10, hold: 3 }],
+      }),
       spawnPoolProcess({ ...common, app: 'worker', pools: [{ name: 'worker', maxConnections: 8, hold: 0 }] }),
     ]);
     spawned.push(a, b, c);
@@ -82,14 +86,21 @@ describe('pool-usage-report across processes', () => {
     expect(byPid(report, b.pid)?.totals).toMatchObject({ max: 10, inUse: 3, usagePercent: 30 });
     expect(byPid(report, c.pid)?.totals).toMatchObject({ max: 8, inUse: 0, usagePercent: 0 });
     expect(report.warnings).toEqual([
-      expect.objectContaining({ kind: 'pool_usage_high', pool: 'main', usagePercent: 90, process: procA.process }),
+      expect.objectContaining({
+        kind: 'pool_usage_high',
+        pool: 'main',
+        usagePercent: 90,
+        process: procA.process,
+      }),
     ]);
     // One summary line, one warning line per finding.
     const summaries = lines.filter((l) => l.event === 'pool-usage-report');
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatchObject({ level: 30, totals: expect.objectContaining({ processes: 3 }) });
     const warnings = lines.filter((l) => l.level === 40);
-    expect(warnings).toEqual([expect.objectContaining({ event: 'pool-usage-high', pool: 'main', usagePercent: 90 })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({ event: 'pool-usage-high', pool: 'main', usagePercent: 90 }),
+    ]);
     expect(String(warnings[0]!.msg)).toContain('at 90%');
     expect(await ctx.store.length()).toBe(1);
     expect((await ctx.store.latest())?.report).toEqual(report);

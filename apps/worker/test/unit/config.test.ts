@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from '@jest/globals';
+import { CONFIG_VARIABLES, DEFAULT_WORKER_CONFIG, loadConfig } from '../../src/config.js';
+import { InvalidConfigError } from '../../src/errors.js';
+
+const docs = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
+/** The "## worker" section of docs/configuration.md (up to the next "## "). */
+const workerSection = docs.slice(docs.indexOf('## worker')).split(/\n## (?!worker)/)[0] ?? '';
+
+describe('loadConfig', () => {
+  test('an empty environment gives the documented defaults', () => {
+    expect(loadConfig({})).toEqual(DEFAULT_WORKER_CONFIG);
+    expect(DEFAULT_WORKER_CONFIG).toMatchObject({
+      reportIntervalMs: 300_000,
+      usageWarnPercent: 90,
+      reportStreamMaxLen: 288,
+      heartbeatIntervalMs: 15_000,
+    });
+  });
+
+  test('reads every variable', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
+      REPORT_INTERVAL_MS: '60000',
+      USAGE_WARN_PERCENT: '75',
+      REPORT_STREAM_MAXLEN: '1440',
+      WORKER_HTTP_PORT: '0',
+      LOG_LEVEL: 'debug',
+      BULLMQ_PREFIX: '{bull}',
+      REALTIME_CHANNELS: 'notifications.*=100:1h',
+      NOTIFICATION_CONCURRENCY: ' 4 ',
+      SHUTDOWN_TIMEOUT_MS: '',
+    });
+    expect(config).toMatchObject({
+      redisUrl: 'rediss://user:pw@redis.internal:6380/2',
+      reportIntervalMs: 60_000,
+      usageWarnPercent: 75,
+      reportStreamMaxLen: 1_440,
+      httpPort: 0,
+      logLevel: 'debug',
+      bullmqPrefix: '{bull}',
+      realtimeChannels: 'notifications.*=100:1h',
+      notificationConcurrency: 4,
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  test.each([
+    ['REPORT_INTERVAL_MS', 'abc', 'an integer from 250 to 86400000 (default 300000)'],
+    ['REPORT_INTERVAL_MS', '100', 'an integer from 250 to 86400000'],
+    ['USAGE_WARN_PERCENT', '0', 'an integer from 1 to 100 (default 90)'],
+    ['USAGE_WARN_PERCENT', '90.5', 'an integer from 1 to 100'],
+    ['REPORT_STREAM_MAXLEN', '-1', 'an integer from 1 to 100000 (default 288)'],
+    ['WORKER_HTTP_PORT', '70000', 'an integer from 0 to 65535'],
+    ['WORKER_REDIS_MAX_CONNECTIONS', '4', 'an integer from 8 to 10000'],
+    ['REDIS_URL', 'http://x', 'a redis:// or rediss:// URL'],
+    ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent'],
+    ['KEY_PREFIX', 'has space', '1-64 characters'],
+    ['REALTIME_CHANNELS', 'chat.*=lots', 'comma-separated pattern=capacity:ttl'],
+    ['REALTIME_CHANNEL_FALLBACK', '100', 'capacity:ttl'],
+  ])('%s=%s fails naming the variable and the allowed range', (name, value, allowed) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect((error as InvalidConfigError).code).toBe('WORKER_ERR_INVALID_CONFIG');
+    expect((error as Error).message).toMatch(new RegExp(`^Invalid ${name}=`));
+    expect((error as Error).message).toContain(allowed);
+  });
+
+  test('a bad REDIS_URL is reported without its password', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://user:secret@host' })).toThrow(
+      'Invalid REDIS_URL="http://user:***@host"',
+    );
+  });
+});
+
+describe('docs/configuration.md, ## worker', () => {
+  test.each(CONFIG_VARIABLES.map((v) => [v.name, v]))('documents %s with its default', (name, variable) => {
+    const row = workerSection.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+    expect(row).toBeDefined();
+    expect(row).toContain(`| \`${String(DEFAULT_WORKER_CONFIG[variable.field])}\` |`);
+  });
+
+  test('documents no variable the worker does not read', () => {
+    const documented = [...workerSection.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
+  });
+});
