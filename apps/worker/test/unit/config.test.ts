@@ -79,7 +79,7 @@ describe('loadConfig', () => {
 });
 
 describe('docs/configuration.md, ## worker', () => {
-  test.each(CONFIG_VARIABLES.map((v) => [v.name, v]))('documents %s with its default', (name, variable) => {
+  test.each(CONFIG_VARIABLES.map((v) => [v.name, v] as const))('documents %s with its default', (name, variable) => {
     const row = workerSection.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
     expect(row).toBeDefined();
     expect(row).toContain(`| \`${String(DEFAULT_WORKER_CONFIG[variable.field])}\` |`);
