@@ -4,6 +4,8 @@ import {
   DEFAULT_CHANNEL_FALLBACK_SPEC,
   DEFAULT_CHANNEL_RULES_SPEC,
   DEFAULT_PUBLISHER_OPTIONS,
+  type FanoutMode,
+  parseDuration,
 } from '@redpool/realtime';
 import type { LevelWithSilent } from 'pino';
 import { InvalidConfigError } from './errors.js';
@@ -46,6 +48,10 @@ export interface WorkerConfig {
   realtimeChannels: string;
   /** History bounds of channels no rule matches. @defaultValue DEFAULT_CHANNEL_FALLBACK_SPEC */
   realtimeChannelFallback: string;
+  /** Which redis-adapter carries messages (`auto`: sharded on Redis 7+). @defaultValue 'auto' */
+  realtimeFanout: 'auto' | FanoutMode;
+  /** How long a channel's epoch and offset outlive its last message. @defaultValue 604800000 (7 days) */
+  realtimeMetaTtlMs: number;
 }
 
 export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
@@ -67,6 +73,8 @@ export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
   realtimeNamespace: DEFAULT_PUBLISHER_OPTIONS.namespace,
   realtimeChannels: DEFAULT_CHANNEL_RULES_SPEC,
   realtimeChannelFallback: DEFAULT_CHANNEL_FALLBACK_SPEC,
+  realtimeFanout: 'auto',
+  realtimeMetaTtlMs: DEFAULT_PUBLISHER_OPTIONS.metaTtlMs,
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -77,6 +85,8 @@ export interface ConfigVariable {
   readonly field: keyof WorkerConfig;
   readonly allowed: string;
   readonly description: string;
+  /** The documented default when it is not the field's default value as written. */
+  readonly defaultText?: string;
   readonly parse: (raw: string) => WorkerConfig[keyof WorkerConfig] | undefined;
 }
 
@@ -233,6 +243,26 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: "history bounds of channels no rule matches; must match the ws-server's",
     parse: (raw) => (ChannelRules.parse('', raw) ? raw : undefined),
   },
+  {
+    name: 'REALTIME_FANOUT',
+    field: 'realtimeFanout',
+    allowed: 'auto, classic or sharded',
+    description:
+      "which redis-adapter carries messages (auto: sharded pub/sub on Redis 7+, classic before); must match the ws-server's",
+    parse: (raw) =>
+      ['auto', 'classic', 'sharded'].includes(raw) ? (raw as WorkerConfig['realtimeFanout']) : undefined,
+  },
+  {
+    name: 'REALTIME_META_TTL',
+    field: 'realtimeMetaTtlMs',
+    allowed: 'a duration (10s, 24h, 7d) from the longest channel ttl to 365d',
+    description: "how long a channel's epoch and offset outlive its last message; must match the ws-server's",
+    defaultText: '7d',
+    parse: (raw) => {
+      const ms = parseDuration(raw, 'REALTIME_META_TTL');
+      return ms <= 365 * 86_400_000 ? ms : undefined;
+    },
+  },
 ];
 
 /**
@@ -253,16 +283,44 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       value = undefined;
     }
     if (value === undefined) {
-      const fallback = DEFAULT_WORKER_CONFIG[variable.field];
+      const fallback = variable.defaultText ?? DEFAULT_WORKER_CONFIG[variable.field];
       const shown = variable.field === 'redisUrl' ? redactUrl(raw) : raw;
       throw new InvalidConfigError(variable.name, shown, `${variable.allowed} (default ${fallback})`);
     }
     (config as unknown as Record<string, unknown>)[variable.field] = value;
+  }
+  return validateConfig(config);
+}
+
+/** The channel rules of a configuration (the ws-server's `REALTIME_CHANNELS`). */
+export function channelRules(
+  config: Pick<WorkerConfig, 'realtimeChannels' | 'realtimeChannelFallback'>,
+): ChannelRules {
+  return ChannelRules.parse(
+    config.realtimeChannels,
+    config.realtimeChannelFallback,
+    'REALTIME_CHANNELS',
+    'REALTIME_CHANNEL_FALLBACK',
+  );
+}
+
+/**
+ * Checks the relations between settings (also for configurations built in code).
+ * @throws InvalidConfigError naming the variable to change.
+ */
+export function validateConfig(config: WorkerConfig): WorkerConfig {
+  const longest = channelRules(config).maxTtlMs;
+  if (config.realtimeMetaTtlMs < longest) {
+    throw new InvalidConfigError(
+      'REALTIME_META_TTL',
+      `${config.realtimeMetaTtlMs}ms`,
+      `at least the longest channel ttl (${longest}ms)`,
+    );
   }
   return config;
 }
 
 /** The configuration with defaults filled in, for tests and embedding. */
 export function resolveConfig(overrides: Partial<WorkerConfig> = {}): WorkerConfig {
-  return { ...DEFAULT_WORKER_CONFIG, ...overrides };
+  return validateConfig({ ...DEFAULT_WORKER_CONFIG, ...overrides });
 }

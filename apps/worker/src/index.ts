@@ -8,9 +8,11 @@ export {
 export {
   CONFIG_VARIABLES,
   type ConfigVariable,
+  channelRules,
   DEFAULT_WORKER_CONFIG,
   loadConfig,
   resolveConfig,
+  validateConfig,
   type WorkerConfig,
 } from './config.js';
 export {

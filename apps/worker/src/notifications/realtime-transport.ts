@@ -1,6 +1,6 @@
 import type { Pool } from '@redpool/pool';
-import { ChannelRules, createPublisher, type Publisher, type PublisherOptions } from '@redpool/realtime';
-import type { WorkerConfig } from '../config.js';
+import { createPublisher, type Publisher, type PublisherOptions } from '@redpool/realtime';
+import { channelRules, type WorkerConfig } from '../config.js';
 import type { NotificationMessage } from './notification.js';
 import type { NotificationTransport } from './processor.js';
 
@@ -45,6 +45,8 @@ export function publisherOptions(config: WorkerConfig): PublisherOptions {
     keyPrefix: config.realtimeKeyPrefix,
     adapterPrefix: config.realtimeAdapterPrefix,
     namespace: config.realtimeNamespace,
-    channels: ChannelRules.parse(config.realtimeChannels, config.realtimeChannelFallback),
+    channels: channelRules(config),
+    fanout: config.realtimeFanout,
+    metaTtlMs: config.realtimeMetaTtlMs,
   };
 }

@@ -6,6 +6,11 @@ import { InvalidConfigError } from '../../src/errors.js';
 const docs = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
 /** The "## worker" section of docs/configuration.md (up to the next "## "). */
 const workerSection = docs.slice(docs.indexOf('## worker')).split(/\n## (?!worker)/)[0] ?? '';
+/** The table rows of the section as trimmed cells (formatters may pad the columns). */
+const rows = workerSection
+  .split('\n')
+  .filter((line) => line.startsWith('|'))
+  .map((line) => line.split('|').map((cell) => cell.trim()));
 
 describe('loadConfig', () => {
   test('an empty environment gives the documented defaults', () => {
@@ -58,6 +63,13 @@ describe('loadConfig', () => {
     ['KEY_PREFIX', 'has space', '1-64 characters'],
     ['REALTIME_CHANNELS', 'chat.*=lots', 'comma-separated pattern=capacity:ttl'],
     ['REALTIME_CHANNEL_FALLBACK', '100', 'capacity:ttl'],
+    ['REALTIME_FANOUT', 'none', 'auto, classic or sharded (default auto)'],
+    [
+      'REALTIME_META_TTL',
+      'forever',
+      'a duration (10s, 24h, 7d) from the longest channel ttl to 365d (default 7d)',
+    ],
+    ['REALTIME_META_TTL', '400d', 'to 365d'],
   ])('%s=%s fails naming the variable and the allowed range', (name, value, allowed) => {
     let error: unknown;
     try {
@@ -71,6 +83,13 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain(allowed);
   });
 
+  test('REALTIME_META_TTL must cover the longest channel ttl, as in the ws-server', () => {
+    expect(loadConfig({ REALTIME_META_TTL: '30d' }).realtimeMetaTtlMs).toBe(30 * 86_400_000);
+    expect(() => loadConfig({ REALTIME_META_TTL: '1h' })).toThrow(
+      'Invalid REALTIME_META_TTL="3600000ms"; allowed: at least the longest channel ttl (86400000ms)',
+    );
+  });
+
   test('a bad REDIS_URL is reported without its password', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://user:secret@host' })).toThrow(
       'Invalid REDIS_URL="http://user:***@host"',
@@ -79,14 +98,17 @@ describe('loadConfig', () => {
 });
 
 describe('docs/configuration.md, ## worker', () => {
-  test.each(CONFIG_VARIABLES.map((v) => [v.name, v] as const))('documents %s with its default', (name, variable) => {
-    const row = workerSection.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
-    expect(row).toBeDefined();
-    expect(row).toContain(`| \`${String(DEFAULT_WORKER_CONFIG[variable.field])}\` |`);
-  });
+  test.each(CONFIG_VARIABLES.map((v) => [v.name, v] as const))(
+    'documents %s with its default',
+    (name, variable) => {
+      const row = rows.find((cells) => cells[1] === `\`${name}\``);
+      expect(row).toBeDefined();
+      expect(row?.[2]).toBe(`\`${variable.defaultText ?? String(DEFAULT_WORKER_CONFIG[variable.field])}\``);
+    },
+  );
 
   test('documents no variable the worker does not read', () => {
-    const documented = [...workerSection.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    const documented = rows.map((cells) => /^`([A-Z_]+)`$/.exec(cells[1] ?? '')?.[1]).filter(Boolean);
     expect(documented.sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
   });
 });
