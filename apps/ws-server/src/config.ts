@@ -1,0 +1,443 @@
+import { hostname } from 'node:os';
+import { redactUrl } from '@redpool/pool';
+import {
+  ChannelRules,
+  DEFAULT_CHANNEL_FALLBACK_SPEC,
+  DEFAULT_CHANNEL_RULES_SPEC,
+  DEFAULT_PUBLISHER_OPTIONS,
+  type FanoutMode,
+  parseDuration,
+} from '@redpool/realtime';
+import type { LevelWithSilent } from 'pino';
+import { InvalidConfigError } from './errors.js';
+
+/** The ws-server's configuration, read from the environment once at start-up by {@link loadConfig}. */
+export interface WsConfig {
+  /** Interface to listen on. @defaultValue '0.0.0.0' */
+  host: string;
+  /** Port of Socket.IO, the page and the operations endpoints; 0 picks a free one. @defaultValue 3000 */
+  port: number;
+  /** Redis for history, fan-out and the adapter (noeviction). @defaultValue 'redis://127.0.0.1:6379' */
+  redisUrl: string;
+  /** Redis Cluster seed nodes (`host:port,…`); when set, `redisUrl` only supplies credentials/TLS. @defaultValue [] */
+  redisClusterNodes: string[];
+  /** Connection budget of the server's pool (shared lane, adapter pub and sub included). @defaultValue 10 */
+  redisMaxConnections: number;
+  /** HMAC-SHA256 secret of client tokens. Required when NODE_ENV=production. @defaultValue a development secret */
+  jwtSecret: string;
+  /** Required `iss` claim, if set. @defaultValue '' */
+  jwtIssuer: string;
+  /** Required `aud` claim, if set. @defaultValue '' */
+  jwtAudience: string;
+  /** Clock skew tolerated on `exp`/`nbf`, in seconds. @defaultValue 5 */
+  jwtClockToleranceSeconds: number;
+  /** Serve `/dev/token` and `/dev/notify` (the demo page needs them). Never in production. @defaultValue NODE_ENV !== 'production' */
+  devEndpoints: boolean;
+  /** Largest message payload (`data`, as UTF-8 JSON). @defaultValue 65536 */
+  maxPayloadBytes: number;
+  /** Largest Engine.IO frame (`maxHttpBufferSize`); bigger frames close the connection. @defaultValue 1048576 */
+  maxFrameBytes: number;
+  /** Events per second a connection may send (token bucket refill). @defaultValue 20 */
+  rateLimitPerSecond: number;
+  /** Events a connection may send at once (token bucket size). @defaultValue 40 */
+  rateLimitBurst: number;
+  /** Channels one connection may subscribe to. @defaultValue 128 */
+  maxSubscriptions: number;
+  /** Bytes queued for one connection before it is disconnected as a slow consumer. @defaultValue 1048576 */
+  outboundBufferBytes: number;
+  /** Most messages one recovery returns; 0 means up to the channel's capacity. @defaultValue 0 */
+  recoveryMaxMessages: number;
+  /** Identifies this instance in logs, `/stats` and metrics. @defaultValue '<hostname>-<pid>' */
+  instanceId: string;
+  /** pino log level. @defaultValue 'info' */
+  logLevel: LevelWithSilent;
+  /** Channel rules `pattern=capacity:ttl,…`, shared with every publisher. @defaultValue DEFAULT_CHANNEL_RULES_SPEC */
+  channels: string;
+  /** History bounds `capacity:ttl` of channels no rule matches. @defaultValue DEFAULT_CHANNEL_FALLBACK_SPEC */
+  channelFallback: string;
+  /** Prefix of every Redis key. @defaultValue 'redpool:ws' */
+  keyPrefix: string;
+  /** The redis-adapter's channel prefix. @defaultValue 'socket.io' */
+  adapterPrefix: string;
+  /** The Socket.IO namespace clients connect to. @defaultValue '/' */
+  namespace: string;
+  /** `auto` (sharded adapter on Redis 7+ and Cluster 7+, classic before), `classic` or `sharded`. @defaultValue 'auto' */
+  fanout: 'auto' | FanoutMode;
+  /** How long a channel's epoch and offset outlive its last activity, ms. @defaultValue 604800000 (7 days) */
+  metaTtlMs: number;
+}
+
+/** The secret used when WS_JWT_SECRET is unset outside production; never use it in production. */
+export const DEV_JWT_SECRET = 'redpool-development-secret-do-not-use-in-production';
+
+export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
+  host: '0.0.0.0',
+  port: 3000,
+  redisUrl: 'redis://127.0.0.1:6379',
+  redisClusterNodes: [],
+  redisMaxConnections: 10,
+  jwtSecret: DEV_JWT_SECRET,
+  jwtIssuer: '',
+  jwtAudience: '',
+  jwtClockToleranceSeconds: 5,
+  devEndpoints: true,
+  maxPayloadBytes: 65_536,
+  maxFrameBytes: 1_048_576,
+  rateLimitPerSecond: 20,
+  rateLimitBurst: 40,
+  maxSubscriptions: 128,
+  outboundBufferBytes: 1_048_576,
+  recoveryMaxMessages: 0,
+  instanceId: `${hostname()}-${process.pid}`,
+  logLevel: 'info',
+  channels: DEFAULT_CHANNEL_RULES_SPEC,
+  channelFallback: DEFAULT_CHANNEL_FALLBACK_SPEC,
+  keyPrefix: DEFAULT_PUBLISHER_OPTIONS.keyPrefix,
+  adapterPrefix: DEFAULT_PUBLISHER_OPTIONS.adapterPrefix,
+  namespace: DEFAULT_PUBLISHER_OPTIONS.namespace,
+  fanout: 'auto',
+  metaTtlMs: DEFAULT_PUBLISHER_OPTIONS.metaTtlMs,
+});
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+type Value = WsConfig[keyof WsConfig];
+
+/** One environment variable: where it goes, what it allows, what it means (docs/configuration.md lists them all). */
+export interface ConfigVariable {
+  readonly name: string;
+  readonly field: keyof WsConfig;
+  readonly allowed: string;
+  readonly description: string;
+  /** The documented default when it is not the field's default value. */
+  readonly defaultText?: string;
+  /** Shared with the worker and every other publisher: must have the same value everywhere. */
+  readonly shared?: boolean;
+  readonly parse: (raw: string) => Value | undefined;
+}
+
+const integer =
+  (min: number, max: number) =>
+  (raw: string): number | undefined => {
+    if (!/^\d+$/.test(raw)) return undefined;
+    const n = Number(raw);
+    return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+  };
+
+const pattern =
+  (re: RegExp) =>
+  (raw: string): string | undefined =>
+    re.test(raw) ? raw : undefined;
+
+const boolean = (raw: string): boolean | undefined =>
+  ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
+    ? true
+    : ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())
+      ? false
+      : undefined;
+
+const redisUrl = (raw: string): string | undefined => {
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'redis:' || url.protocol === 'rediss:' ? raw : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Every variable the ws-server reads, in the order of docs/configuration.md. */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  {
+    name: 'WS_HOST',
+    field: 'host',
+    allowed: 'an IPv4/IPv6 address or host name',
+    description: 'interface to listen on (Socket.IO, the page and the operations endpoints share one port)',
+    parse: pattern(/^[A-Za-z0-9.:[\]-]{1,255}$/),
+  },
+  {
+    name: 'WS_PORT',
+    field: 'port',
+    allowed: 'an integer from 0 to 65535 (0 picks a free port)',
+    description: 'port to listen on',
+    parse: integer(0, 65_535),
+  },
+  {
+    name: 'REDIS_URL',
+    field: 'redisUrl',
+    allowed: 'a redis:// or rediss:// URL',
+    description: 'Redis for channel history, fan-out and the Socket.IO adapter (maxmemory-policy noeviction)',
+    parse: redisUrl,
+  },
+  {
+    name: 'WS_REDIS_CLUSTER_NODES',
+    field: 'redisClusterNodes',
+    allowed: 'comma-separated host:port seed nodes',
+    description:
+      'use Redis Cluster with these seed nodes (REDIS_URL then only supplies user, password and TLS)',
+    defaultText: '(empty: no Cluster)',
+    parse: (raw) => {
+      const nodes = raw.split(',').map((s) => s.trim());
+      return nodes.every((n) => /^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(n)) ? nodes : undefined;
+    },
+  },
+  {
+    name: 'WS_REDIS_MAX_CONNECTIONS',
+    field: 'redisMaxConnections',
+    allowed: 'an integer from 4 to 10000',
+    description:
+      "connection budget of the server's pool: the shared lane plus the adapter's publish and subscribe connections",
+    parse: integer(4, 10_000),
+  },
+  {
+    name: 'WS_JWT_SECRET',
+    field: 'jwtSecret',
+    allowed: 'at least 32 characters',
+    description:
+      'HMAC-SHA256 secret that signs client tokens (`auth.token` in the handshake); required when NODE_ENV=production',
+    defaultText: '(development secret; refused in production)',
+    parse: (raw) => (raw.length >= 32 ? raw : undefined),
+  },
+  {
+    name: 'WS_JWT_ISSUER',
+    field: 'jwtIssuer',
+    allowed: 'any text',
+    description: 'if set, tokens must carry this `iss`',
+    defaultText: '(empty: not checked)',
+    parse: (raw) => raw,
+  },
+  {
+    name: 'WS_JWT_AUDIENCE',
+    field: 'jwtAudience',
+    allowed: 'any text',
+    description: 'if set, tokens must carry this `aud` (or list it)',
+    defaultText: '(empty: not checked)',
+    parse: (raw) => raw,
+  },
+  {
+    name: 'WS_JWT_CLOCK_TOLERANCE_SECONDS',
+    field: 'jwtClockToleranceSeconds',
+    allowed: 'an integer from 0 to 300',
+    description: 'clock skew tolerated when checking `exp` and `nbf`',
+    parse: integer(0, 300),
+  },
+  {
+    name: 'WS_DEV_ENDPOINTS',
+    field: 'devEndpoints',
+    allowed: 'true | false',
+    description:
+      'serve /dev/token (mints tokens for any user) and /dev/notify, which the demo page uses; refused when NODE_ENV=production',
+    defaultText: 'true (false when NODE_ENV=production)',
+    parse: boolean,
+  },
+  {
+    name: 'WS_MAX_PAYLOAD_BYTES',
+    field: 'maxPayloadBytes',
+    allowed: 'an integer from 1 to 16777216',
+    description: 'largest message payload (`data` as UTF-8 JSON); larger ones get WS_ERR_PAYLOAD_TOO_LARGE',
+    parse: integer(1, 16_777_216),
+  },
+  {
+    name: 'WS_MAX_FRAME_BYTES',
+    field: 'maxFrameBytes',
+    allowed: 'an integer from 1024 to 104857600, larger than WS_MAX_PAYLOAD_BYTES',
+    description:
+      'largest Engine.IO frame (maxHttpBufferSize): a bigger frame closes the connection instead of reaching the server',
+    parse: integer(1024, 104_857_600),
+  },
+  {
+    name: 'WS_RATE_LIMIT_PER_SECOND',
+    field: 'rateLimitPerSecond',
+    allowed: 'an integer from 1 to 100000',
+    description: 'events per second one connection may send (token bucket refill rate)',
+    parse: integer(1, 100_000),
+  },
+  {
+    name: 'WS_RATE_LIMIT_BURST',
+    field: 'rateLimitBurst',
+    allowed: 'an integer from 1 to 100000',
+    description: 'events one connection may send at once (token bucket size)',
+    parse: integer(1, 100_000),
+  },
+  {
+    name: 'WS_MAX_SUBSCRIPTIONS',
+    field: 'maxSubscriptions',
+    allowed: 'an integer from 1 to 100000',
+    description: 'channels one connection may be subscribed to',
+    parse: integer(1, 100_000),
+  },
+  {
+    name: 'WS_OUTBOUND_BUFFER_BYTES',
+    field: 'outboundBufferBytes',
+    allowed: 'an integer from 1024 to 1073741824',
+    description:
+      'bytes waiting to be sent to one connection before it is disconnected as a slow consumer (it recovers on reconnect)',
+    parse: integer(1024, 1_073_741_824),
+  },
+  {
+    name: 'WS_RECOVERY_MAX_MESSAGES',
+    field: 'recoveryMaxMessages',
+    allowed: 'an integer from 0 to 1000000 (0: up to the channel capacity)',
+    description: 'most messages one recovery returns; a client that missed more gets recovered: false',
+    parse: integer(0, 1_000_000),
+  },
+  {
+    name: 'WS_INSTANCE_ID',
+    field: 'instanceId',
+    allowed: '1-128 characters of A-Z a-z 0-9 _ . : -',
+    description: 'name of this instance in logs, /stats and metrics',
+    defaultText: '<hostname>-<pid>',
+    parse: pattern(/^[A-Za-z0-9_.:-]{1,128}$/),
+  },
+  {
+    name: 'LOG_LEVEL',
+    field: 'logLevel',
+    allowed: LOG_LEVELS.join(' | '),
+    description: 'pino log level',
+    parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LevelWithSilent) : undefined),
+  },
+  {
+    name: 'REALTIME_CHANNELS',
+    field: 'channels',
+    allowed: 'comma-separated pattern=capacity:ttl (capacity 1-1000000, ttl 100ms-30d), first match wins',
+    description:
+      'history capacity and expiry per channel pattern; every publisher (the worker) must use the same',
+    shared: true,
+    parse: (raw) => (ChannelRules.parse(raw, DEFAULT_CHANNEL_FALLBACK_SPEC) ? raw : undefined),
+  },
+  {
+    name: 'REALTIME_CHANNEL_FALLBACK',
+    field: 'channelFallback',
+    allowed: 'capacity:ttl, e.g. 100:60s',
+    description: 'history bounds of channels no pattern matches',
+    shared: true,
+    parse: (raw) => (ChannelRules.parse('', raw) ? raw : undefined),
+  },
+  {
+    name: 'REALTIME_KEY_PREFIX',
+    field: 'keyPrefix',
+    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
+    description: 'prefix of the history keys (`<prefix>:{<channel>}:history`, `…:meta`)',
+    shared: true,
+    parse: pattern(PREFIX),
+  },
+  {
+    name: 'REALTIME_ADAPTER_PREFIX',
+    field: 'adapterPrefix',
+    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
+    description: "the Socket.IO redis-adapter's channel prefix",
+    shared: true,
+    parse: pattern(PREFIX),
+  },
+  {
+    name: 'REALTIME_NAMESPACE',
+    field: 'namespace',
+    allowed: '"/" or "/name" with letters, digits, _ and -',
+    description: 'the Socket.IO namespace clients connect to',
+    shared: true,
+    parse: pattern(/^\/[A-Za-z0-9_-]*$/),
+  },
+  {
+    name: 'REALTIME_FANOUT',
+    field: 'fanout',
+    allowed: 'auto | classic | sharded',
+    description:
+      'which redis-adapter carries messages: auto picks sharded pub/sub on Redis 7+ (standalone or Cluster), classic before',
+    shared: true,
+    parse: (raw) => (['auto', 'classic', 'sharded'].includes(raw) ? (raw as WsConfig['fanout']) : undefined),
+  },
+  {
+    name: 'REALTIME_META_TTL',
+    field: 'metaTtlMs',
+    allowed: 'a duration (10s, 24h, 7d) from the longest channel ttl to 365d',
+    description:
+      "how long a channel's epoch and offset outlive its last message (then offsets restart in a new epoch)",
+    defaultText: '7d',
+    shared: true,
+    parse: (raw) => parseDuration(raw, 'REALTIME_META_TTL'),
+  },
+];
+
+/**
+ * Reads and validates the configuration, in one place. Unset or empty variables take their
+ * default; a bad value throws {@link InvalidConfigError} naming the variable and the allowed range.
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): WsConfig {
+  const production = env.NODE_ENV === 'production';
+  const config: WsConfig = { ...DEFAULT_WS_CONFIG, devEndpoints: !production };
+  for (const variable of CONFIG_VARIABLES) {
+    const raw = env[variable.name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    let value: Value | undefined;
+    try {
+      value = variable.parse(raw);
+    } catch {
+      value = undefined;
+    }
+    if (value === undefined) {
+      const shown =
+        variable.field === 'redisUrl' ? redactUrl(raw) : variable.field === 'jwtSecret' ? '***' : raw;
+      throw new InvalidConfigError(
+        variable.name,
+        shown,
+        `${variable.allowed} (default ${defaultText(variable)})`,
+      );
+    }
+    (config as unknown as Record<string, unknown>)[variable.field] = value;
+  }
+  if (production && config.jwtSecret === DEV_JWT_SECRET)
+    throw new InvalidConfigError(
+      'WS_JWT_SECRET',
+      '',
+      'at least 32 characters; required when NODE_ENV=production',
+    );
+  if (production && config.devEndpoints)
+    throw new InvalidConfigError('WS_DEV_ENDPOINTS', 'true', 'false when NODE_ENV=production');
+  return validateConfig(config);
+}
+
+/**
+ * Checks the relations between settings (also for configurations built in code).
+ * @throws InvalidConfigError naming the variable to change.
+ */
+export function validateConfig(config: WsConfig): WsConfig {
+  const rules = channelRules(config);
+  if (config.maxFrameBytes <= config.maxPayloadBytes)
+    throw new InvalidConfigError(
+      'WS_MAX_FRAME_BYTES',
+      String(config.maxFrameBytes),
+      `more than WS_MAX_PAYLOAD_BYTES=${config.maxPayloadBytes}`,
+    );
+  if (config.metaTtlMs < rules.maxTtlMs)
+    throw new InvalidConfigError(
+      'REALTIME_META_TTL',
+      `${config.metaTtlMs}ms`,
+      `at least the longest channel ttl (${rules.maxTtlMs}ms)`,
+    );
+  return config;
+}
+
+/** The parsed channel rules of a configuration. */
+export function channelRules(config: Pick<WsConfig, 'channels' | 'channelFallback'>): ChannelRules {
+  return ChannelRules.parse(
+    config.channels,
+    config.channelFallback,
+    'REALTIME_CHANNELS',
+    'REALTIME_CHANNEL_FALLBACK',
+  );
+}
+
+/** The configuration with defaults filled in, for tests and embedding. */
+export function resolveConfig(overrides: Partial<WsConfig> = {}): WsConfig {
+  return validateConfig({ ...DEFAULT_WS_CONFIG, ...overrides });
+}
+
+/** How a variable's default is shown in errors and docs. */
+export function defaultText(variable: ConfigVariable): string {
+  if (variable.defaultText) return variable.defaultText;
+  const value = DEFAULT_WS_CONFIG[variable.field];
+  return Array.isArray(value) ? value.join(',') : String(value);
+}

@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import type { User } from './authorization.js';
+import type { WsErrorCode } from './errors.js';
+import type { Delivery } from './fanout.js';
+import { type ClosingEvent, EVENTS, type ResetEvent } from './protocol.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Engine.IO internals the outbound-buffer accounting reads. */
+interface EngineSocket {
+  readyState: string;
+  writeBuffer: { data?: unknown }[];
+  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  on(event: 'packetCreate', fn: (packet: { data?: unknown }) => void): void;
+  on(event: 'flush', fn: () => void): void;
+  close(discard?: boolean): void;
+}
+
+/** A subscription's delivery state; see ChannelHub. */
+export interface ConnectionSubscription {
+  readonly channel: string;
+}
+
+/** Settings a connection needs. */
+export interface ConnectionLimits {
+  outboundBufferBytes: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+}
+
+/** How long a connection being closed may take to flush its `closing` event before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * One client connection: its user, subscriptions, rate limit, and the bytes waiting to be sent to
+ * it. Writes that would push the waiting bytes past `outboundBufferBytes` disconnect it as a slow
+ * consumer instead, so one slow client never grows the server's memory.
+ */
+export class Connection<S extends ConnectionSubscription = ConnectionSubscription> {
+  readonly subscriptions = new Map<string, S>();
+  readonly bucket: TokenBucket;
+  /** Authorization decisions for publishing, per channel (bounded). */
+  readonly publishAllowed = new Map<string, boolean>();
+  closing = false;
+  private queuedBytes = 0;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly user: User,
+    private readonly limits: ConnectionLimits,
+    private readonly log: Logger,
+    private readonly onRefused: (code: WsErrorCode) => void,
+  ) {
+    this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
+    const engine = this.engine;
+    // Packets wait in the engine's writeBuffer while the transport is busy (a WebSocket whose
+    // kernel buffer is full, a long-polling client that has not polled); `flush` hands them over.
+    engine.on('packetCreate', (packet) => {
+      this.queuedBytes += sizeOf(packet.data);
+    });
+    engine.on('flush', () => {
+      this.queuedBytes = 0;
+    });
+  }
+
+  /** `websocket` or `polling`. */
+  get transport(): string {
+    return this.engine.transport.name;
+  }
+
+  /** Bytes waiting to be sent: the engine's queue plus the WebSocket's unsent bytes. */
+  get pendingBytes(): number {
+    const transport = this.engine.transport;
+    const buffered = transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0;
+    return this.queuedBytes + buffered;
+  }
+
+  /** Writes a message, or disconnects the connection as a slow consumer; false if not written. */
+  deliver(delivery: Delivery): boolean {
+    if (this.closing) return false;
+    if (this.pendingBytes + delivery.bytes > this.limits.outboundBufferBytes) {
+      this.closeSlowConsumer();
+      return false;
+    }
+    if (delivery.write) delivery.write(this.socket);
+    else this.socket.emit(EVENTS.message, delivery.pub);
+    return true;
+  }
+
+  /** Tells the client a channel has a gap the server cannot fill. */
+  reset(event: ResetEvent): void {
+    if (!this.closing) this.socket.emit(EVENTS.reset, event);
+  }
+
+  /** Closes the connection when the token expires (the client reconnects with a fresh token). */
+  expireAt(expSeconds: number | undefined): void {
+    if (expSeconds === undefined) return;
+    const ms = Math.min(2_147_483_647, Math.max(0, expSeconds * 1000 - Date.now()));
+    this.expiryTimer = setTimeout(() => {
+      this.onRefused('WS_ERR_TOKEN_EXPIRED');
+      this.close('WS_ERR_TOKEN_EXPIRED', 'token expired: reconnect with a fresh token', true);
+    }, ms);
+  }
+
+  /**
+   * Sends `closing` and closes the connection at the transport level, so Socket.IO clients
+   * reconnect on their own (a server-side `socket.disconnect()` would stop them) and recover.
+   * Queued messages are dropped first; the client recovers them from the history.
+   */
+  close(code: WsErrorCode, message: string, reconnect: boolean): void {
+    if (this.closing) return;
+    this.closing = true;
+    const engine = this.engine;
+    engine.writeBuffer.length = 0;
+    this.queuedBytes = 0;
+    const event: ClosingEvent = { code, message, reconnect };
+    this.socket.emit(EVENTS.closing, event);
+    engine.close();
+    this.closeTimer = setTimeout(() => {
+      if (engine.readyState === 'closed') return;
+      engine.transport.socket?.terminate?.();
+      engine.close(true);
+    }, CLOSE_GRACE_MS);
+  }
+
+  /** Clears timers (on disconnect). */
+  dispose(): void {
+    clearTimeout(this.closeTimer);
+    clearTimeout(this.expiryTimer);
+  }
+
+  private closeSlowConsumer(): void {
+    this.onRefused('WS_ERR_SLOW_CONSUMER');
+    this.log.warn(
+      {
+        user: this.user.id,
+        socket: this.socket.id,
+        pendingBytes: this.pendingBytes,
+        limit: this.limits.outboundBufferBytes,
+      },
+      'slow consumer disconnected',
+    );
+    this.close(
+      'WS_ERR_SLOW_CONSUMER',
+      `more than WS_OUTBOUND_BUFFER_BYTES=${this.limits.outboundBufferBytes} bytes were waiting to be sent: reconnect to recover`,
+      true,
+    );
+  }
+
+  private get engine(): EngineSocket {
+    return this.socket.conn as unknown as EngineSocket;
+  }
+}
+
+function sizeOf(data: unknown): number {
+  if (typeof data === 'string') return data.length;
+  if (data instanceof Uint8Array) return data.byteLength;
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  return 0;
+}

@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { isValidChannel } from '@redpool/realtime';
+import { signToken } from './jwt.js';
+import type { WsServer } from './server.js';
+
+/** The demo page and its script, next to `src/` and `dist/`. */
+const PUBLIC_DIR = new URL('../public/', import.meta.url);
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+};
+const DEV_TOKEN_TTL_SECONDS = 3600;
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Everything on the HTTP port that is not Socket.IO (`/socket.io/`, including the client script at
+ * `/socket.io/socket.io.js`): `/healthz`, `/readyz`, `/metrics`, `/stats`, the chat page, and — in
+ * development only — `/dev/token` and `/dev/notify`.
+ */
+export function createRequestHandler(server: WsServer): RequestListener {
+  const cache = new Map<string, Buffer>();
+  return (req, res) => {
+    void handle(server, cache, req, res).catch((err: unknown) => {
+      server.log.error({ err, url: req.url?.split('?')[0] }, 'http handler failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(
+  server: WsServer,
+  cache: Map<string, Buffer>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (path.startsWith('/dev/')) {
+    if (!server.config.devEndpoints) return send(res, 404, { error: 'not found' });
+    return dev(server, path, method, url, req, res);
+  }
+  if (method !== 'GET' && method !== 'HEAD')
+    return send(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+  switch (path) {
+    case '/healthz':
+      return send(res, 200, { status: 'ok', instance: server.config.instanceId });
+    case '/readyz':
+      return server.ready
+        ? send(res, 200, { ready: true })
+        : send(res, 503, { ready: false, status: server.status, reason: 'Redis unreachable or not running' });
+    case '/metrics': {
+      const registry = server.metrics.registry;
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    case '/stats':
+      return send(res, 200, server.stats());
+    default: {
+      const asset = STATIC[path];
+      if (!asset) return send(res, 404, { error: 'not found' });
+      let body = cache.get(asset.file);
+      if (!body) {
+        body = await readFile(new URL(asset.file, PUBLIC_DIR));
+        cache.set(asset.file, body);
+      }
+      res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
+      res.end(method === 'HEAD' ? undefined : body);
+    }
+  }
+}
+
+/**
+ * `GET /dev/token?user=alice[&rooms=a,b][&groups=g]` mints a token for anyone, and
+ * `POST /dev/notify?user=alice` (body: text) publishes a notification to `notifications.alice`
+ * through the same server-side API a worker uses. Refused in production (see config).
+ */
+async function dev(
+  server: WsServer,
+  path: string,
+  method: string,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const user = url.searchParams.get('user') ?? '';
+  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(user))
+    return send(res, 400, { error: 'user: 1-64 letters, digits and _ . @ -' });
+  if (path === '/dev/token' && method === 'GET') {
+    const claims: Record<string, unknown> = {
+      sub: user,
+      exp: Math.floor(Date.now() / 1000) + DEV_TOKEN_TTL_SECONDS,
+    };
+    for (const claim of ['rooms', 'groups']) {
+      const list = url.searchParams.get(claim);
+      if (list) claims[claim] = list.split(',').filter(Boolean);
+    }
+    return send(res, 200, {
+      token: signToken(claims, server.config.jwtSecret),
+      expiresInSeconds: DEV_TOKEN_TTL_SECONDS,
+    });
+  }
+  if (path === '/dev/notify' && method === 'POST') {
+    const text = (await readBody(req)).trim() || 'Hello from the server';
+    const channel = `notifications.${user}`;
+    if (!isValidChannel(channel)) return send(res, 400, { error: 'invalid user' });
+    const result = await server.publisher.publish(channel, {
+      text: text.slice(0, 1000),
+      from: 'dev',
+      at: Date.now(),
+    });
+    return send(res, 200, { channel, epoch: result.epoch, offset: result.offset });
+  }
+  return send(res, 404, { error: 'not found' });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('body too large'));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}

@@ -1,0 +1,46 @@
+export {
+  type Authorizer,
+  type ChannelAction,
+  type ChatMembership,
+  createDefaultAuthorizer,
+  defaultChatMembership,
+  type User,
+} from './authorization.js';
+export {
+  CONFIG_VARIABLES,
+  type ConfigVariable,
+  DEFAULT_WS_CONFIG,
+  DEV_JWT_SECRET,
+  loadConfig,
+  resolveConfig,
+  validateConfig,
+  type WsConfig,
+} from './config.js';
+export {
+  ClientError,
+  type ErrorBody,
+  InvalidConfigError,
+  WS_ERROR_CODES,
+  WsError,
+  type WsErrorCode,
+} from './errors.js';
+export { signToken, type TokenClaims, verifyToken } from './jwt.js';
+export {
+  type ClosingEvent,
+  type ErrorAck,
+  EVENTS,
+  type PublishAck,
+  type PublishRequest,
+  type RejectedEvent,
+  type ResetEvent,
+  type SubscribeAck,
+  type SubscribeRequest,
+} from './protocol.js';
+export {
+  createWsServer,
+  WsServer,
+  type WsServerEvents,
+  type WsServerOptions,
+  type WsServerStatus,
+  type WsStats,
+} from './server.js';

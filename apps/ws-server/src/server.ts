@@ -1,0 +1,589 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createPool, type Pool, PoolError, type PoolStats, redactUrl } from '@redpool/pool';
+import {
+  createPublisher,
+  detectFanoutMode,
+  type FanoutMode,
+  type Publisher,
+  RealtimeError,
+  StreamKeys,
+} from '@redpool/realtime';
+import type { Logger } from 'pino';
+import { type Namespace, type Socket, Server as SocketIoServer } from 'socket.io';
+import {
+  type Authorizer,
+  type ChannelAction,
+  type ChatMembership,
+  createDefaultAuthorizer,
+  type User,
+} from './authorization.js';
+import { ChannelHub, type Subscription } from './channel-hub.js';
+import { channelRules, validateConfig, type WsConfig } from './config.js';
+import { Connection } from './connection.js';
+import { ClientError, WsError } from './errors.js';
+import { Fanout } from './fanout.js';
+import { createRequestHandler } from './http.js';
+import { verifyToken } from './jwt.js';
+import { WsMetrics } from './metrics.js';
+import {
+  EVENTS,
+  type PublishAck,
+  parsePublish,
+  parseSubscribe,
+  parseUnsubscribe,
+  type RejectedEvent,
+  type SubscribeAck,
+} from './protocol.js';
+
+/** Lifecycle of a {@link WsServer}. */
+export type WsServerStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Events of a {@link WsServer}. */
+export interface WsServerEvents {
+  status: [WsServerStatus];
+  /** `/readyz` flipped: Redis became unreachable (false) or reachable again (true). */
+  readinessChanged: [boolean];
+}
+
+/** Options of {@link createWsServer}. */
+export interface WsServerOptions {
+  config: WsConfig;
+  /** @defaultValue a pino logger at `config.logLevel` with redpool's redaction rules */
+  logger?: Logger;
+  /** Replaces the whole channel policy. @defaultValue {@link createDefaultAuthorizer}(chatMembership) */
+  authorize?: Authorizer;
+  /** Chat room membership for the default policy. @defaultValue the token's `rooms` claim, else open */
+  chatMembership?: ChatMembership;
+}
+
+/** What `/stats` returns. */
+export interface WsStats {
+  instance: string;
+  status: WsServerStatus;
+  ready: boolean;
+  fanout: FanoutMode | null;
+  uptimeSeconds: number;
+  connections: { total: number; websocket: number; polling: number };
+  subscriptions: number;
+  channels: number;
+  pools: PoolStats[];
+}
+
+/** Deadline of waiting for Redis inside one client request (subscription, authorization). */
+const REQUEST_TIMEOUT_MS = 5_000;
+const HEALTH_INTERVAL_MS = 1_000;
+
+/**
+ * The Socket.IO gateway: authenticated connections, channel subscriptions with recovery, publishes
+ * into the channels' bounded histories, fan-out across instances through the redis-adapter, limits,
+ * and the operations endpoints — all on one HTTP port.
+ * @example
+ * const server = createWsServer({ config: loadConfig(process.env) });
+ * const { url } = await server.start();
+ * process.once('SIGTERM', () => void server.stop());
+ */
+export class WsServer extends EventEmitter<WsServerEvents> {
+  readonly config: WsConfig;
+  readonly log: Logger;
+  /** Live connections by socket id. */
+  readonly connections = new Map<string, Connection<Subscription>>();
+  private currentStatus: WsServerStatus = 'idle';
+  private readyState = false;
+  private fanoutHealthy = true;
+  private startedAt = 0;
+  private readonly authorize: Authorizer;
+  private pool: Pool | undefined;
+  private publisherInstance: Publisher | undefined;
+  private fanout: Fanout | undefined;
+  private hub: ChannelHub | undefined;
+  private metricsInstance: WsMetrics | undefined;
+  private io: SocketIoServer | undefined;
+  private http: HttpServer | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: WsServerOptions) {
+    super();
+    this.config = validateConfig(options.config);
+    this.log = (options.logger ?? createLogger({ name: 'ws-server', level: this.config.logLevel })).child({
+      instance: this.config.instanceId,
+    });
+    this.authorize = options.authorize ?? createDefaultAuthorizer(options.chatMembership);
+  }
+
+  get status(): WsServerStatus {
+    return this.currentStatus;
+  }
+
+  /** True while running with Redis reachable (what `/readyz` reports). */
+  get ready(): boolean {
+    return this.readyState;
+  }
+
+  /** The Prometheus metrics (available after `start()`). */
+  get metrics(): WsMetrics {
+    if (!this.metricsInstance) throw new Error('ws-server not started');
+    return this.metricsInstance;
+  }
+
+  /** The channel publisher this server uses (available after `start()`). */
+  get publisher(): Publisher {
+    if (!this.publisherInstance) throw new Error('ws-server not started');
+    return this.publisherInstance;
+  }
+
+  /** The Socket.IO server (available after `start()`). */
+  get socketServer(): SocketIoServer {
+    if (!this.io) throw new Error('ws-server not started');
+    return this.io;
+  }
+
+  /** Where the server listens. */
+  get address(): { host: string; port: number; url: string } {
+    const address = this.http?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('ws-server not listening');
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const shown = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
+    return { host: address.address, port: address.port, url: `http://${shown}:${address.port}` };
+  }
+
+  /**
+   * Connects to Redis (every connection through one pool), detects the adapter, and listens.
+   * @throws pool errors (`POOL_ERR_CONNECTION`…) when Redis is unreachable at start-up.
+   */
+  async start(): Promise<{ host: string; port: number; url: string }> {
+    if (this.currentStatus !== 'idle')
+      throw new Error(`ws-server cannot start from status ${this.currentStatus}`);
+    this.setStatus('starting');
+    const config = this.config;
+    try {
+      const pool = createPool({
+        ...(config.redisClusterNodes.length > 0
+          ? { cluster: { nodes: config.redisClusterNodes }, ...credentialsOf(config.redisUrl) }
+          : { url: config.redisUrl }),
+        name: 'ws',
+        maxConnections: config.redisMaxConnections,
+        logger: this.log,
+      });
+      this.pool = pool;
+      await pool.connect();
+      const mode = config.fanout === 'auto' ? await detectFanoutMode(pool) : config.fanout;
+      const keys = new StreamKeys(config.keyPrefix, config.adapterPrefix, config.namespace);
+      const publisher = createPublisher(pool, {
+        channels: channelRules(config),
+        keyPrefix: config.keyPrefix,
+        adapterPrefix: config.adapterPrefix,
+        namespace: config.namespace,
+        fanout: mode,
+        metaTtlMs: config.metaTtlMs,
+        maxPayloadBytes: config.maxPayloadBytes,
+      });
+      this.publisherInstance = publisher;
+      const metrics = new WsMetrics(
+        {
+          connections: () => this.transportCounts(),
+          subscriptions: () => this.hub?.subscriptionCount ?? 0,
+          channels: () => this.hub?.size ?? 0,
+          ready: () => this.readyState,
+        },
+        pool,
+      );
+      this.metricsInstance = metrics;
+      const hub = new ChannelHub({
+        publisher,
+        metrics,
+        log: this.log,
+        recoveryMaxMessages: config.recoveryMaxMessages,
+      });
+      this.hub = hub;
+      this.fanout = await Fanout.create({
+        pool,
+        mode,
+        keys,
+        log: this.log,
+        onMessage: (d) => hub.onMessage(d),
+      });
+
+      const http = createServer(createRequestHandler(this));
+      this.http = http;
+      const io = new SocketIoServer(http, {
+        adapter: this.fanout.adapter as never,
+        maxHttpBufferSize: config.maxFrameBytes,
+        serveClient: true,
+      });
+      this.io = io;
+      const nsp = io.of(config.namespace);
+      this.attach(nsp);
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+      this.startedAt = Date.now();
+      this.setStatus('running');
+      this.setReady(true);
+      this.healthTimer = setInterval(() => void this.checkHealth(), HEALTH_INTERVAL_MS);
+      const { url } = this.address;
+      this.log.info(
+        {
+          url,
+          fanout: mode,
+          redis:
+            config.redisClusterNodes.length > 0
+              ? config.redisClusterNodes.join(',')
+              : redactUrl(config.redisUrl),
+          channels: publisher.options.channels.toString(),
+        },
+        `ws-server listening on ${url}`,
+      );
+      return this.address;
+    } catch (err) {
+      await this.teardown();
+      this.setStatus('stopped');
+      throw err;
+    }
+  }
+
+  /**
+   * Closes every connection (clients see a transport close and reconnect elsewhere), the HTTP
+   * server and, through the pool, every Redis connection. Graceful draining is issue #7.
+   */
+  async stop(): Promise<void> {
+    if (this.currentStatus === 'stopped' || this.currentStatus === 'stopping') return;
+    this.setStatus('stopping');
+    this.setReady(false);
+    await this.teardown();
+    this.setStatus('stopped');
+  }
+
+  /** Snapshot for `/stats`. */
+  stats(): WsStats {
+    const counts = this.transportCounts();
+    return {
+      instance: this.config.instanceId,
+      status: this.currentStatus,
+      ready: this.readyState,
+      fanout: this.fanout?.mode ?? null,
+      uptimeSeconds: this.startedAt ? Math.round((Date.now() - this.startedAt) / 1000) : 0,
+      connections: { total: counts.websocket + counts.polling, ...counts },
+      subscriptions: this.hub?.subscriptionCount ?? 0,
+      channels: this.hub?.size ?? 0,
+      pools: this.pool ? [this.pool.stats()] : [],
+    };
+  }
+
+  private attach(nsp: Namespace): void {
+    nsp.use((socket, next) => {
+      try {
+        const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+        const header = socket.handshake.headers.authorization;
+        const token = auth?.token ?? (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
+        const claims = verifyToken(token, {
+          secret: this.config.jwtSecret,
+          issuer: this.config.jwtIssuer || undefined,
+          audience: this.config.jwtAudience || undefined,
+          clockToleranceSeconds: this.config.jwtClockToleranceSeconds,
+        });
+        socket.data.user = { id: claims.sub, claims } satisfies User;
+        next();
+      } catch (err) {
+        const error =
+          err instanceof WsError ? err : new ClientError('WS_ERR_UNAUTHENTICATED', 'invalid token');
+        this.metrics.refused(error.code);
+        const refusal = new Error(error.message) as Error & { data: unknown };
+        refusal.data = error.toBody();
+        next(refusal);
+      }
+    });
+    nsp.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  private onConnection(socket: Socket): void {
+    const user = socket.data.user as User;
+    const connection = new Connection<Subscription>(socket, user, this.config, this.log, (code) =>
+      this.metrics.refused(code),
+    );
+    this.connections.set(socket.id, connection);
+    connection.expireAt(user.claims.exp);
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      void this.dispatch(connection, event, args);
+    });
+    socket.on('disconnect', (reason) => {
+      this.connections.delete(socket.id);
+      connection.dispose();
+      for (const subscription of [...connection.subscriptions.values()]) this.hub?.remove(subscription);
+      this.log.debug({ socket: socket.id, user: user.id, reason }, 'disconnected');
+    });
+    this.log.debug({ socket: socket.id, user: user.id, transport: connection.transport }, 'connected');
+  }
+
+  /** Handles one client event; never throws (every failure becomes an error ack or `rejected`). */
+  private async dispatch(
+    connection: Connection<Subscription>,
+    event: unknown,
+    args: unknown[],
+  ): Promise<void> {
+    const last = args[args.length - 1];
+    const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
+    const payload = ack && args.length === 1 ? undefined : args[0];
+    const name = typeof event === 'string' ? event.slice(0, 64) : String(event);
+    try {
+      if (!connection.bucket.take())
+        throw new ClientError(
+          'WS_ERR_RATE_LIMITED',
+          `more than WS_RATE_LIMIT_PER_SECOND=${this.config.rateLimitPerSecond} events/s (burst ${this.config.rateLimitBurst}); slow down`,
+        );
+      switch (event) {
+        case EVENTS.subscribe: {
+          if (!ack)
+            throw new ClientError('WS_ERR_BAD_REQUEST', 'subscribe needs an acknowledgement callback');
+          ack(await this.subscribe(connection, payload));
+          return;
+        }
+        case EVENTS.unsubscribe: {
+          const { channel } = parseUnsubscribe(payload);
+          const subscription = connection.subscriptions.get(channel);
+          if (!subscription) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', `not subscribed to ${channel}`);
+          this.unsubscribe(subscription);
+          ack?.({ ok: true, channel });
+          return;
+        }
+        case EVENTS.publish: {
+          const response = await this.publish(connection, payload);
+          ack?.(response);
+          return;
+        }
+        default:
+          throw new ClientError(
+            'WS_ERR_UNKNOWN_EVENT',
+            `unknown event ${JSON.stringify(name)}; send subscribe, unsubscribe or publish`,
+          );
+      }
+    } catch (err) {
+      const error = this.toClientError(err);
+      this.metrics.refused(error.code);
+      if (ack) ack({ ok: false, error: error.toBody() });
+      else if (error.code !== 'WS_ERR_RATE_LIMITED' && !connection.closing)
+        // Without an ack the client learns about the error from `rejected` — except for rate
+        // limiting, where answering every event would amplify the flood.
+        connection.socket.emit(EVENTS.rejected, { event: name, ...error.toBody() } satisfies RejectedEvent);
+    }
+  }
+
+  private async subscribe(connection: Connection<Subscription>, payload: unknown): Promise<SubscribeAck> {
+    const request = parseSubscribe(payload);
+    const { channel } = request;
+    if (connection.subscriptions.has(channel))
+      throw new ClientError(
+        'WS_ERR_ALREADY_SUBSCRIBED',
+        `already subscribed to ${channel}; unsubscribe first`,
+      );
+    if (connection.subscriptions.size >= this.config.maxSubscriptions)
+      throw new ClientError(
+        'WS_ERR_TOO_MANY_SUBSCRIPTIONS',
+        `at most WS_MAX_SUBSCRIPTIONS=${this.config.maxSubscriptions} channels per connection`,
+      );
+    await this.check(connection.user, channel, 'subscribe');
+    if (connection.closing || connection.subscriptions.has(channel))
+      throw new ClientError('WS_ERR_ALREADY_SUBSCRIBED', `already subscribed to ${channel}`);
+    const hub = this.hub!;
+    const subscription = hub.add(connection, channel);
+    const rule = subscription.local.rule;
+    try {
+      await connection.socket.join(this.publisher.keys.room(channel));
+      await this.fanout!.ready(channel, REQUEST_TIMEOUT_MS);
+      const position = request.recover
+        ? await this.publisher.recover(channel, { ...request.recover, limit: hub.recoveryLimit(rule) })
+        : await this.publisher.position(channel);
+      if (subscription.removed) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', 'unsubscribed meanwhile');
+      this.metrics.historyTrimmed(rule.pattern, 0, position.trimmedByExpiry);
+      if (request.recover) this.metrics.recovery(rule.pattern, position.recovered);
+      const ack: SubscribeAck = {
+        ok: true,
+        channel,
+        epoch: position.epoch,
+        offset: position.offset,
+        recovered: position.recovered,
+        publications: position.publications,
+      };
+      if (request.recover && !position.recovered && position.status !== 'position')
+        ack.reason = position.status as SubscribeAck['reason'];
+      // The ack goes out first; activation then sends what arrived meanwhile, after it.
+      queueMicrotask(() => hub.activate(subscription, position));
+      return ack;
+    } catch (err) {
+      this.unsubscribe(subscription);
+      throw err;
+    }
+  }
+
+  private unsubscribe(subscription: Subscription): void {
+    const last = this.hub!.remove(subscription);
+    const socket = subscription.connection.socket;
+    if (socket.connected) void socket.leave(this.publisher.keys.room(subscription.channel));
+    if (last) this.log.debug({ channel: subscription.channel }, 'last local subscriber left');
+  }
+
+  private async publish(connection: Connection<Subscription>, payload: unknown): Promise<PublishAck> {
+    const { channel, data } = parsePublish(payload);
+    let allowed = connection.publishAllowed.get(channel);
+    if (allowed === undefined) {
+      allowed = await this.allowed(connection.user, channel, 'publish');
+      if (connection.publishAllowed.size >= 256) connection.publishAllowed.clear();
+      connection.publishAllowed.set(channel, allowed);
+    }
+    if (!allowed) throw forbidden(channel, 'publish');
+    const result = await this.publisher.publish(channel, data);
+    this.metrics.published(result.rule.pattern);
+    this.metrics.historyTrimmed(result.rule.pattern, result.trimmed.capacity, result.trimmed.expiry);
+    return { ok: true, channel, epoch: result.epoch, offset: result.offset };
+  }
+
+  private async check(user: User, channel: string, action: ChannelAction): Promise<void> {
+    if (!(await this.allowed(user, channel, action))) throw forbidden(channel, action);
+  }
+
+  private async allowed(user: User, channel: string, action: ChannelAction): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const decision = await Promise.race([
+        Promise.resolve(this.authorize(user, channel, action)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no decision within ${REQUEST_TIMEOUT_MS} ms`)),
+            REQUEST_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return decision === true;
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, channel, action }, 'authorization check failed');
+      throw new ClientError('WS_ERR_INTERNAL', 'authorization check failed; try again');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private toClientError(err: unknown): WsError {
+    if (err instanceof WsError) return err;
+    if (err instanceof RealtimeError) {
+      switch (err.code) {
+        case 'REALTIME_ERR_PAYLOAD_TOO_LARGE':
+          return new ClientError(
+            'WS_ERR_PAYLOAD_TOO_LARGE',
+            `payload larger than WS_MAX_PAYLOAD_BYTES=${this.config.maxPayloadBytes} bytes`,
+          );
+        case 'REALTIME_ERR_INVALID_PAYLOAD':
+          return new ClientError('WS_ERR_BAD_REQUEST', err.message);
+        case 'REALTIME_ERR_INVALID_CHANNEL':
+          return new ClientError('WS_ERR_INVALID_CHANNEL', err.message);
+        default:
+          break;
+      }
+    }
+    if (err instanceof PoolError)
+      return new ClientError('WS_ERR_UNAVAILABLE', 'Redis is unreachable: try again later');
+    this.log.error({ err }, 'unexpected error handling a client event');
+    return new ClientError('WS_ERR_INTERNAL', 'internal error');
+  }
+
+  private transportCounts(): { websocket: number; polling: number } {
+    let websocket = 0;
+    let polling = 0;
+    for (const connection of this.connections.values()) {
+      if (connection.transport === 'websocket') websocket++;
+      else polling++;
+    }
+    return { websocket, polling };
+  }
+
+  private async checkHealth(): Promise<void> {
+    if (this.currentStatus !== 'running' || !this.pool || !this.fanout) return;
+    let redisOk = false;
+    try {
+      await this.pool.call('PING');
+      redisOk = true;
+    } catch {
+      redisOk = false;
+    }
+    if (this.currentStatus !== 'running') return;
+    const fanoutHealthy = this.fanout.healthy;
+    this.setReady(redisOk && fanoutHealthy);
+    // Messages published while this instance's subscriber was away never arrive: catch up.
+    if (fanoutHealthy && !this.fanoutHealthy && redisOk) void this.hub?.resyncAll();
+    this.fanoutHealthy = fanoutHealthy && redisOk ? true : fanoutHealthy && this.fanoutHealthy;
+  }
+
+  private setReady(ready: boolean): void {
+    if (ready === this.readyState) return;
+    this.readyState = ready;
+    if (this.currentStatus === 'running' || this.currentStatus === 'stopping') {
+      if (ready) this.log.info('ready: Redis reachable');
+      else if (this.currentStatus === 'running') this.log.warn('not ready: Redis unreachable');
+    }
+    this.emit('readinessChanged', ready);
+  }
+
+  private setStatus(next: WsServerStatus): void {
+    const previous = this.currentStatus;
+    if (previous === next) return;
+    this.currentStatus = next;
+    this.log.debug({ from: previous, to: next }, 'status');
+    process.nextTick(() => this.emit('status', next));
+  }
+
+  private async teardown(): Promise<void> {
+    clearInterval(this.healthTimer);
+    const io = this.io;
+    if (io) {
+      await withTimeout(
+        new Promise<void>((resolve) => {
+          void io.close(() => resolve());
+        }),
+        5_000,
+      ).catch(() => this.http?.closeAllConnections());
+    } else if (this.http?.listening) {
+      await new Promise<void>((resolve) => this.http!.close(() => resolve()));
+    }
+    await this.fanout?.close().catch(() => undefined);
+    await this.pool?.close({ timeoutMs: 2_000 }).catch(() => undefined);
+  }
+}
+
+/**
+ * Creates a ws-server; the configuration is validated now (see `loadConfig` for the environment).
+ */
+export function createWsServer(options: WsServerOptions): WsServer {
+  return new WsServer(options);
+}
+
+function forbidden(channel: string, action: ChannelAction): ClientError {
+  return new ClientError('WS_ERR_FORBIDDEN', `not allowed to ${action} ${channel}`);
+}
+
+/** User, password and TLS of a redis:// URL, for Cluster nodes. */
+function credentialsOf(url: string): { username?: string; password?: string; tls?: boolean } {
+  try {
+    const u = new URL(url);
+    return {
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: true } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,226 @@
+import type { Publication } from '@redpool/realtime';
+import { io, type Socket } from 'socket.io-client';
+import {
+  type ClosingEvent,
+  createWsServer,
+  type ErrorAck,
+  type PublishAck,
+  type ResetEvent,
+  resolveConfig,
+  type SubscribeAck,
+  signToken,
+  type WsConfig,
+  type WsServer,
+  type WsServerOptions,
+} from '../src/index.js';
+
+export const SECRET = 'test-secret-test-secret-test-secret-42';
+
+/** Where the instances find Redis. */
+export interface RedisTarget {
+  url?: string;
+  clusterNodes?: string[];
+}
+
+let suite = 0;
+
+/** Starts `count` ws-server instances on free ports, sharing a fresh key/adapter prefix. */
+export async function startInstances(
+  target: RedisTarget,
+  overrides: Partial<WsConfig> = {},
+  count = 2,
+  extra: Omit<WsServerOptions, 'config'> = {},
+): Promise<WsServer[]> {
+  suite++;
+  const prefix = `t${process.pid}x${suite}`;
+  const servers: WsServer[] = [];
+  for (let i = 0; i < count; i++) {
+    const config = resolveConfig({
+      host: '127.0.0.1',
+      port: 0,
+      redisUrl: target.url ?? 'redis://127.0.0.1:6379',
+      redisClusterNodes: target.clusterNodes ?? [],
+      jwtSecret: SECRET,
+      logLevel: (process.env.TEST_LOG_LEVEL as WsConfig['logLevel']) ?? 'silent',
+      keyPrefix: `${prefix}:ws`,
+      adapterPrefix: `${prefix}:sio`,
+      instanceId: `ws-${i + 1}`,
+      ...overrides,
+    });
+    const server = createWsServer({ config, ...extra });
+    servers.push(server);
+    await server.start();
+  }
+  return servers;
+}
+
+export function token(user: string, claims: Record<string, unknown> = {}, secret = SECRET): string {
+  return signToken({ sub: user, exp: Math.floor(Date.now() / 1000) + 600, ...claims }, secret);
+}
+
+type Ack = SubscribeAck | PublishAck | ErrorAck | { ok: true; channel: string };
+
+/**
+ * A test client that behaves like the page: it remembers epoch and offset per channel and, after
+ * every (re)connection, re-subscribes with them, so recovery happens as in production.
+ */
+export class TestClient {
+  readonly socket: Socket;
+  /** Messages received per channel (live, recovered, repaired), in arrival order. */
+  readonly received = new Map<string, Publication[]>();
+  readonly resets: ResetEvent[] = [];
+  readonly closings: ClosingEvent[] = [];
+  readonly rejected: unknown[] = [];
+  readonly acks: SubscribeAck[] = [];
+  readonly positions = new Map<string, { epoch: string; offset: number }>();
+  private readonly wanted = new Set<string>();
+  connects = 0;
+
+  constructor(
+    url: string,
+    readonly user: string,
+    options: { token?: string | (() => string); transports?: string[]; reconnection?: boolean } = {},
+  ) {
+    const auth = options.token ?? token(user);
+    this.socket = io(url, {
+      transports: options.transports ?? ['websocket'],
+      auth: (cb) => cb({ token: typeof auth === 'function' ? auth() : auth }),
+      forceNew: true,
+      reconnection: options.reconnection ?? true,
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 400,
+      timeout: 5000,
+    });
+    this.socket.on('connect', () => {
+      this.connects++;
+      for (const channel of this.wanted) void this.resubscribe(channel);
+    });
+    this.socket.on('message', (pub: Publication) => this.record(pub));
+    this.socket.on('reset', (event: ResetEvent) => {
+      this.resets.push(event);
+      this.positions.set(event.channel, { epoch: event.epoch, offset: event.offset });
+    });
+    this.socket.on('closing', (event: ClosingEvent) => this.closings.push(event));
+    this.socket.on('rejected', (event: unknown) => this.rejected.push(event));
+  }
+
+  /** Connects (rejects with the connect_error). */
+  connected(timeoutMs = 5000): Promise<void> {
+    if (this.socket.connected) return Promise.resolve();
+    return withDeadline(
+      new Promise<void>((resolve, reject) => {
+        this.socket.once('connect', () => resolve());
+        this.socket.once('connect_error', (err) => reject(err));
+      }),
+      timeoutMs,
+      'connect',
+    );
+  }
+
+  /** Subscribes (with recovery if this client has a position) and remembers the channel. */
+  async subscribe(channel: string): Promise<SubscribeAck | ErrorAck> {
+    const ack = (await this.request('subscribe', this.subscribePayload(channel))) as SubscribeAck | ErrorAck;
+    if (ack.ok) this.accept(ack);
+    return ack;
+  }
+
+  async publish(channel: string, data: unknown): Promise<PublishAck | ErrorAck> {
+    return (await this.request('publish', { channel, data })) as PublishAck | ErrorAck;
+  }
+
+  async unsubscribe(channel: string): Promise<Ack> {
+    this.wanted.delete(channel);
+    return this.request('unsubscribe', { channel });
+  }
+
+  request(event: string, payload: unknown, timeoutMs = 5000): Promise<Ack> {
+    return this.socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<Ack>;
+  }
+
+  data(channel: string): unknown[] {
+    return (this.received.get(channel) ?? []).map((p) => p.data);
+  }
+
+  offsets(channel: string): number[] {
+    return (this.received.get(channel) ?? []).map((p) => p.offset);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+
+  private subscribePayload(channel: string): Record<string, unknown> {
+    this.wanted.add(channel);
+    const position = this.positions.get(channel);
+    return position ? { channel, ...position } : { channel };
+  }
+
+  private async resubscribe(channel: string): Promise<void> {
+    for (let attempt = 0; attempt < 50 && this.socket.connected && this.wanted.has(channel); attempt++) {
+      try {
+        const ack = (await this.request('subscribe', this.subscribePayload(channel))) as
+          | SubscribeAck
+          | ErrorAck;
+        if (ack.ok) {
+          this.accept(ack);
+          return;
+        }
+        if (ack.error.code !== 'WS_ERR_UNAVAILABLE') return;
+      } catch {
+        // ack timeout: retry
+      }
+      await sleep(200);
+    }
+  }
+
+  private accept(ack: SubscribeAck): void {
+    this.acks.push(ack);
+    for (const pub of ack.publications) this.record(pub);
+    this.positions.set(ack.channel, { epoch: ack.epoch, offset: ack.offset });
+  }
+
+  private record(pub: Publication): void {
+    let list = this.received.get(pub.channel);
+    if (!list) {
+      list = [];
+      this.received.set(pub.channel, list);
+    }
+    list.push(pub);
+    const known = this.positions.get(pub.channel);
+    if (!known || known.epoch !== pub.epoch || pub.offset > known.offset)
+      this.positions.set(pub.channel, { epoch: pub.epoch, offset: pub.offset });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export async function stopAllServers(servers: WsServer[], clients: TestClient[] = []): Promise<void> {
+  for (const c of clients) c.close();
+  await Promise.all(servers.map((s) => s.stop()));
+}
