@@ -74,7 +74,10 @@ export function ruleFileChecks(file: string): QueryToCheck[] {
  * Runs every query against Prometheus' HTTP API and reports each one that does not parse or
  * evaluate, selects a metric no scraped component exports, or (when required) returns no series.
  */
-export async function checkQueries(prometheusUrl: string, queries: readonly QueryToCheck[]): Promise<CheckReport> {
+export async function checkQueries(
+  prometheusUrl: string,
+  queries: readonly QueryToCheck[],
+): Promise<CheckReport> {
   const exported = await storedMetricNames(prometheusUrl);
   const problems: QueryProblem[] = [];
   for (const query of queries) {
@@ -95,7 +98,9 @@ export async function checkQueries(prometheusUrl: string, queries: readonly Quer
     if (query.mustReturnSeries && series !== null && series.length === 0) fail('returned no series');
     if (query.label !== undefined && series !== null) {
       const label = query.label;
-      const without = (series as Array<{ metric: Record<string, string> }>).filter((s) => !(label in s.metric));
+      const without = (series as Array<{ metric: Record<string, string> }>).filter(
+        (s) => !(label in s.metric),
+      );
       if (without.length > 0) fail(`${without.length} series lack the label "${label}"`);
     }
   }

@@ -118,8 +118,17 @@ export function variableQueries(dashboard: Dashboard, source = dashboard.uid): V
     if (variable.type !== 'query') continue;
     const raw = typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? '');
     const match = LABEL_VALUES.exec(raw);
-    if (match === null) throw new Error(`${source}: variable ${variable.name}: not a label_values(selector, label) query: ${raw}`);
-    out.push({ source: basename(source), dashboard: dashboard.title, variable: variable.name, expr: match[1]!, label: match[2]! });
+    if (match === null)
+      throw new Error(
+        `${source}: variable ${variable.name}: not a label_values(selector, label) query: ${raw}`,
+      );
+    out.push({
+      source: basename(source),
+      dashboard: dashboard.title,
+      variable: variable.name,
+      expr: match[1]!,
+      label: match[2]!,
+    });
   }
   return out;
 }
@@ -149,7 +158,8 @@ export function templateTestValues(dashboard: Dashboard): Record<string, string>
   return values;
 }
 
-const VARIABLE = /\$\{([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\}|\[\[([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\]\]|\$([A-Za-z0-9_]+)/g;
+const VARIABLE =
+  /\$\{([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\}|\[\[([A-Za-z0-9_]+)(?::[A-Za-z0-9_]+)?\]\]|\$([A-Za-z0-9_]+)/g;
 
 /**
  * Replaces Grafana variables (`$name`, `${name}`, `${name:format}`, `[[name]]`) with `values`.

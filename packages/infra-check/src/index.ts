@@ -48,8 +48,13 @@ export {
   waitForTargetsUp,
 } from './prometheus.js';
 export { type RewriteOptions, rewritePrometheusConfig, scrapeTargets } from './prometheus-config.js';
-export { checkMetricsText, PROM_CLIENT_DEFAULT_METRIC_PROBLEMS, type PromtoolResult, promtool } from './promtool.js';
 export { metricNames, syntaxErrors } from './promql.js';
+export {
+  checkMetricsText,
+  PROM_CLIENT_DEFAULT_METRIC_PROBLEMS,
+  type PromtoolResult,
+  promtool,
+} from './promtool.js';
 export { redisConfDirectives } from './redis-conf.js';
 export { type RedisExporter, startRedisExporter } from './redis-exporter.js';
 export { loadRules, type Rule } from './rules.js';

@@ -37,7 +37,10 @@ let watchdog: ChildProcess | undefined;
 
 function tellWatchdog(line: string): void {
   if (watchdog === undefined) {
-    watchdog = spawn(realProcess.execPath, ['-e', WATCHDOG], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    watchdog = spawn(realProcess.execPath, ['-e', WATCHDOG], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    });
     watchdog.unref();
     (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
     watchdog.stdin?.on('error', () => undefined);
@@ -79,7 +82,12 @@ export function startProcess(
   });
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.length > 0),
+    );
     if (lines.length > 200) lines.splice(0, lines.length - 200);
   };
   child.stdout?.on('data', keep);
@@ -127,7 +135,11 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -147,7 +159,8 @@ export async function waitForHttp(url: string, proc: ManagedProcess, timeoutMs =
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${proc.name}: ${url} did not answer 200 within ${timeoutMs} ms:\n${proc.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${proc.name}: ${url} did not answer 200 within ${timeoutMs} ms:\n${proc.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -49,7 +49,12 @@ function mapAddress(value: string, addresses: Readonly<Record<string, string>>):
 export function rewritePrometheusConfig(text: string, options: RewriteOptions): string {
   const config = parse(text) as PrometheusConfig;
   const interval = options.interval ?? '1s';
-  config.global = { ...(config.global ?? {}), scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval };
+  config.global = {
+    ...(config.global ?? {}),
+    scrape_interval: interval,
+    scrape_timeout: interval,
+    evaluation_interval: interval,
+  };
   config.rule_files = (config.rule_files ?? []).map((f) => (isAbsolute(f) ? f : resolve(options.baseDir, f)));
   delete config.alerting;
   for (const job of config.scrape_configs ?? []) {
@@ -58,7 +63,8 @@ export function rewritePrometheusConfig(text: string, options: RewriteOptions): 
     for (const group of job.static_configs ?? []) {
       group.targets = (group.targets ?? []).map((target) => {
         const mapped = mapAddress(target, options.addresses);
-        if (mapped === undefined) throw new Error(`job ${job.job_name}: no address given for target ${target}`);
+        if (mapped === undefined)
+          throw new Error(`job ${job.job_name}: no address given for target ${target}`);
         return mapped;
       });
     }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, freePort, type ManagedProcess, startProcess, waitForHttp } from './processes.js';
+import { findBinary, type ManagedProcess, startProcess, waitForHttp } from './processes.js';
 
 /** A Prometheus server started for a check. */
 export interface PrometheusServer {
@@ -23,7 +23,6 @@ export interface Sample {
 export type QueryAnswer =
   | { status: 'success'; data: { resultType: string; result: Sample[] | [number, string] } }
   | { status: 'error'; errorType: string; error: string };
-
 
 /**
  * Starts `prometheus` on `127.0.0.1:port` with `configText`, a throw-away TSDB, and waits for
@@ -86,7 +85,14 @@ export interface TargetHealth {
 
 export async function activeTargets(url: string): Promise<TargetHealth[]> {
   const answer = await api<{
-    data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string; lastScrape: string }> };
+    data: {
+      activeTargets: Array<{
+        labels: Record<string, string>;
+        health: string;
+        lastError: string;
+        lastScrape: string;
+      }>;
+    };
   }>(url, '/api/v1/targets?state=active');
   return answer.data.activeTargets.map((t) => ({
     job: t.labels.job ?? '',
