@@ -14,7 +14,7 @@ import { createPool } from '../src/index.js';
 
 const quick = process.argv.includes('--quick');
 const DURATION_MS = quick ? 1_500 : 5_000;
-const ROUNDS = quick ? 2 : 3;
+const ROUNDS = quick ? 2 : 4;
 const WARMUP_MS = quick ? 500 : 1_000;
 const CALLERS = 50;
 const BLOCKERS = 10;
@@ -187,10 +187,18 @@ async function contestants(): Promise<{ list: Contestant[]; teardown: () => Prom
   };
 }
 
-const { list, teardown } = await contestants();
+const { list: all, teardown } = await contestants();
+// BENCH_ONLY=redpool,ioredis limits the run to some contestants (for profiling; the summary needs all).
+const only = process.env.BENCH_ONLY?.split(',');
+const list = only ? all.filter((c) => only.includes(c.key)) : all;
 const rounds: Record<string, Result[]> = {};
 for (let round = 0; round < ROUNDS; round++) {
-  for (const c of list) {
+  // Rotate the order each round and collect garbage between contestants, so that no contestant
+  // always follows the garbage-heavy ones (node-redis' and generic-pool's per-command leases).
+  const order = [...list.slice(round % list.length), ...list.slice(0, round % list.length)];
+  for (const c of order) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 200));
     (rounds[c.key] ??= []).push(
       await measure(c.name, c.ops, c.clientName, c.withBlockers ?? false, round === 0),
     );
@@ -215,20 +223,22 @@ for (const r of rows) {
   );
 }
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-const summary = {
-  redpool_ops_s: results.redpool!.opsPerSec,
-  ioredis_autopipe_ops_s: results.ioredis!.opsPerSec,
-  generic_pool_ops_s: results.genericPool!.opsPerSec,
-  node_redis_pool_ops_s: results.nodeRedisPool!.opsPerSec,
-  redpool_mixed_ops_s: results.redpoolMixed!.opsPerSec,
-  ioredis_mixed_ops_s: results.ioredisMixed!.opsPerSec,
-  ratio_vs_ioredis: ratio(results.redpool!.opsPerSec, results.ioredis!.opsPerSec),
-  ratio_vs_generic_pool: ratio(results.redpool!.opsPerSec, results.genericPool!.opsPerSec),
-  ratio_vs_node_redis_pool: ratio(results.redpool!.opsPerSec, results.nodeRedisPool!.opsPerSec),
-  mixed_ratio: ratio(results.redpoolMixed!.opsPerSec, results.redpool!.opsPerSec),
-  ioredis_mixed_ratio: ratio(results.ioredisMixed!.opsPerSec, results.ioredis!.opsPerSec),
-  redpool_p99_ms: Math.round(results.redpool!.p99 * 100) / 100,
-  rounds: ROUNDS,
-  duration_ms_per_round: DURATION_MS,
-};
+const summary = only
+  ? { only }
+  : {
+      redpool_ops_s: results.redpool!.opsPerSec,
+      ioredis_autopipe_ops_s: results.ioredis!.opsPerSec,
+      generic_pool_ops_s: results.genericPool!.opsPerSec,
+      node_redis_pool_ops_s: results.nodeRedisPool!.opsPerSec,
+      redpool_mixed_ops_s: results.redpoolMixed!.opsPerSec,
+      ioredis_mixed_ops_s: results.ioredisMixed!.opsPerSec,
+      ratio_vs_ioredis: ratio(results.redpool!.opsPerSec, results.ioredis!.opsPerSec),
+      ratio_vs_generic_pool: ratio(results.redpool!.opsPerSec, results.genericPool!.opsPerSec),
+      ratio_vs_node_redis_pool: ratio(results.redpool!.opsPerSec, results.nodeRedisPool!.opsPerSec),
+      mixed_ratio: ratio(results.redpoolMixed!.opsPerSec, results.redpool!.opsPerSec),
+      ioredis_mixed_ratio: ratio(results.ioredisMixed!.opsPerSec, results.ioredis!.opsPerSec),
+      redpool_p99_ms: Math.round(results.redpool!.p99 * 100) / 100,
+      rounds: ROUNDS,
+      duration_ms_per_round: DURATION_MS,
+    };
 console.log(JSON.stringify(summary));

@@ -31,12 +31,19 @@ export class Instruments {
     leaseWarnings: 0,
     commandErrors: { timeout: 0, connection: 0, reply: 0, offline_queue_full: 0, closed: 0 },
   };
-  private readonly observers = new Set<PoolObserver>();
+  private observers: PoolObserver[] = [];
+
+  /** True when someone listens: the hot path skips timing commands otherwise. */
+  get observed(): boolean {
+    return this.observers.length > 0;
+  }
 
   /** Adds an observer; returns a function that removes it. */
   observe(observer: PoolObserver): () => void {
-    this.observers.add(observer);
-    return () => this.observers.delete(observer);
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
   }
 
   commandFinished(command: string, seconds: number, error: CommandErrorKind | null): void {

@@ -114,14 +114,15 @@ export class SharedLane {
     m.inFlight++;
     this.inFlightTotal++;
     this.events.activity();
-    const started = performance.now();
+    const started = this.instruments.observed ? performance.now() : 0;
     const reply = buffer ? callBuffer(m.conn, command, args) : m.conn.call(command, ...args);
     return reply.then(
       (value) => {
         m.inFlight--;
         this.inFlightTotal--;
         m.lastReplyAt = Date.now();
-        this.instruments.commandFinished(command, (performance.now() - started) / 1000, null);
+        if (started !== 0)
+          this.instruments.commandFinished(command, (performance.now() - started) / 1000, null);
         return value;
       },
       (err: Error) => {
@@ -133,7 +134,11 @@ export class SharedLane {
           mapped = new CommandTimeoutError(command, this.options.commandTimeoutMs);
           kind = 'timeout';
         }
-        this.instruments.commandFinished(command, (performance.now() - started) / 1000, kind);
+        this.instruments.commandFinished(
+          command,
+          started === 0 ? 0 : (performance.now() - started) / 1000,
+          kind,
+        );
         throw mapped;
       },
     );
