@@ -209,26 +209,53 @@ export class ChannelHub {
   private startRepair(local: LocalChannel, first: Delivery | undefined): void {
     local.repairing = true;
     if (first) local.backlog.push(first);
-    const from = { epoch: local.epoch ?? '', offset: local.offset, limit: this.recoveryLimit(local.rule) };
-    void this.deps.publisher
-      .recover(local.name, from)
-      .then(
-        (result) => this.finishRepair(local, result, first),
-        () => this.finishRepair(local, undefined, first),
-      )
-      .catch((err: unknown) => {
-        local.repairing = false;
-        this.deps.log.error({ err, channel: local.name }, 'gap repair failed');
+    void this.repair(local, first).catch((err: unknown) => {
+      local.repairing = false;
+      this.deps.log.error({ err, channel: local.name }, 'gap repair failed');
+    });
+  }
+
+  private async repair(local: LocalChannel, first: Delivery | undefined): Promise<void> {
+    const limit = this.recoveryLimit(local.rule);
+    let result: HistoryResult | undefined;
+    let restarted = false;
+    try {
+      result = await this.deps.publisher.recover(local.name, {
+        epoch: local.epoch ?? '',
+        offset: local.offset,
+        limit,
       });
+      if (result.status === 'epoch') {
+        // The stream restarted (its history was lost, e.g. Redis restarted without persistence):
+        // after a reset, subscribers get the new epoch from its start.
+        const fresh = await this.deps.publisher.recover(local.name, {
+          epoch: result.epoch,
+          offset: 0,
+          limit,
+        });
+        if (fresh.recovered) {
+          result = fresh;
+          restarted = true;
+        }
+      }
+    } catch {
+      result = undefined;
+    }
+    this.finishRepair(local, result, first, restarted);
   }
 
   private finishRepair(
     local: LocalChannel,
     result: HistoryResult | undefined,
     first: Delivery | undefined,
+    restarted: boolean,
   ): void {
+    if (result && restarted) {
+      this.deps.metrics.gap('reset');
+      this.resetSubscribers(local, result.epoch, 0, 'epoch');
+    }
     if (result?.recovered) {
-      this.deps.metrics.gap('repaired');
+      if (!restarted) this.deps.metrics.gap('repaired');
       this.deps.log.debug(
         { channel: local.name, from: local.offset, to: result.offset },
         'repaired a fan-out gap from the history',
@@ -246,19 +273,7 @@ export class ChannelHub {
       const epoch = result?.epoch ?? first?.pub.epoch ?? local.epoch ?? '';
       const offset = result?.offset ?? (first ? first.pub.offset - 1 : local.offset);
       const reason = result ? (result.status as ResetEvent['reason']) : 'unavailable';
-      this.deps.log.warn(
-        { channel: local.name, epoch, from: local.offset, to: offset, reason },
-        'fan-out gap cannot be repaired; sending reset',
-      );
-      for (const subscription of local.subscriptions) {
-        if (subscription.pending) continue; // its subscribe ack brings the new position
-        if (subscription.epoch === epoch && subscription.offset >= offset) continue;
-        subscription.connection.reset(resetEvent(local.name, epoch, offset, reason));
-        subscription.epoch = epoch;
-        subscription.offset = offset;
-      }
-      local.epoch = epoch;
-      local.offset = offset;
+      this.resetSubscribers(local, epoch, offset, reason);
     }
     local.repairing = false;
     const backlog = local.backlog;
@@ -267,6 +282,28 @@ export class ChannelHub {
       if (local.repairing) local.backlog.push(delivery);
       else this.process(local, delivery);
     }
+  }
+
+  /** Tells every active subscriber that messages before `offset` of `epoch` cannot be delivered. */
+  private resetSubscribers(
+    local: LocalChannel,
+    epoch: string,
+    offset: number,
+    reason: ResetEvent['reason'],
+  ): void {
+    this.deps.log.warn(
+      { channel: local.name, epoch, from: local.offset, to: offset, reason },
+      'fan-out gap cannot be repaired; sending reset',
+    );
+    for (const subscription of local.subscriptions) {
+      if (subscription.pending) continue; // its subscribe ack brings the new position
+      if (subscription.epoch === epoch && subscription.offset >= offset) continue;
+      subscription.connection.reset(resetEvent(local.name, epoch, offset, reason));
+      subscription.epoch = epoch;
+      subscription.offset = offset;
+    }
+    local.epoch = epoch;
+    local.offset = offset;
   }
 }
 

@@ -74,6 +74,7 @@ export interface WsStats {
 /** Deadline of waiting for Redis inside one client request (subscription, authorization). */
 const REQUEST_TIMEOUT_MS = 5_000;
 const HEALTH_INTERVAL_MS = 1_000;
+const ANNOUNCE_EVERY_TICKS = 10;
 
 /**
  * The Socket.IO gateway: authenticated connections, channel subscriptions with recovery, publishes
@@ -102,6 +103,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private io: SocketIoServer | undefined;
   private http: HttpServer | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
+  private healthTicks = 0;
+  private announcement: { key: string; mode: FanoutMode } | undefined;
 
   constructor(options: WsServerOptions) {
     super();
@@ -168,8 +171,9 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       });
       this.pool = pool;
       await pool.connect();
-      const mode = config.fanout === 'auto' ? await detectFanoutMode(pool) : config.fanout;
       const keys = new StreamKeys(config.keyPrefix, config.adapterPrefix, config.namespace);
+      const mode = await this.chooseFanout(pool, keys);
+      this.announcement = { key: keys.fanoutMode(), mode };
       const publisher = createPublisher(pool, {
         channels: channelRules(config),
         keyPrefix: config.keyPrefix,
@@ -500,6 +504,24 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     return { websocket, polling };
   }
 
+  /**
+   * `auto` joins the mode other instances announced (else picks by Redis version); the mode is
+   * (re-)announced so publishers with `fanout: 'auto'` use the same one.
+   */
+  private async chooseFanout(pool: Pool, keys: StreamKeys): Promise<FanoutMode> {
+    const announced = await pool.call('GET', keys.fanoutMode());
+    const known = announced === 'classic' || announced === 'sharded' ? announced : undefined;
+    const mode =
+      this.config.fanout !== 'auto' ? this.config.fanout : (known ?? (await detectFanoutMode(pool)));
+    if (known && known !== mode)
+      this.log.warn(
+        { announced: known, configured: mode },
+        'REALTIME_FANOUT differs from what other instances announced; instances and publishers must agree',
+      );
+    await pool.call('SET', keys.fanoutMode(), mode);
+    return mode;
+  }
+
   private async checkHealth(): Promise<void> {
     if (this.currentStatus !== 'running' || !this.pool || !this.fanout) return;
     let redisOk = false;
@@ -511,6 +533,9 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     }
     if (this.currentStatus !== 'running') return;
     const fanoutHealthy = this.fanout.healthy;
+    // Keep the announcement alive across a Redis that lost its data.
+    if (redisOk && this.announcement && ++this.healthTicks % ANNOUNCE_EVERY_TICKS === 0)
+      await this.pool.call('SET', this.announcement.key, this.announcement.mode).catch(() => undefined);
     this.setReady(redisOk && fanoutHealthy);
     // Messages published while this instance's subscriber was away never arrive: catch up.
     if (fanoutHealthy && !this.fanoutHealthy && redisOk) void this.hub?.resyncAll();

@@ -25,6 +25,14 @@ export class StreamKeys {
     return `${this.prefix}:{${channel}}:meta`;
   }
 
+  /**
+   * Where the ws-server instances announce their fan-out mode (`classic` / `sharded`), so that
+   * publishers with `fanout: 'auto'` use the same one as the servers.
+   */
+  fanoutMode(): string {
+    return `${this.prefix}:fanout`;
+  }
+
   /** The Socket.IO room of a channel's subscribers (a hash tag, see the class comment). */
   room(channel: string): string {
     return `{${channel}}`;

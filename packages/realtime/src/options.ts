@@ -14,8 +14,9 @@ export interface PublisherOptions {
   /** The Socket.IO namespace clients connect to. @defaultValue `'/'` */
   namespace?: string;
   /**
-   * Which adapter the ws-server instances run: `auto` asks Redis (sharded on 7+, classic before),
-   * `none` stores history without fanning out (tests, backfills). @defaultValue `'auto'`
+   * Which adapter the ws-server instances run: `auto` uses the mode they announced in Redis, else
+   * picks like they do (sharded on Redis 7+, classic before); `none` stores history without
+   * fanning out (tests, backfills). @defaultValue `'auto'`
    */
   fanout?: 'auto' | 'none' | FanoutMode;
   /** How long a channel's epoch and top offset outlive its last activity (>= every ttl). @defaultValue 7 days */

@@ -68,6 +68,7 @@ export interface RecoverFrom {
 }
 
 const PROCESS_TAG = randomBytes(3).toString('hex');
+const MODE_RECHECK_MS = 30_000;
 let epochSequence = 0;
 
 /**
@@ -84,7 +85,9 @@ export class Publisher {
   readonly options: ResolvedPublisherOptions;
   readonly keys: StreamKeys;
   private readonly codec: Codec;
+  private readonly fixedMode: Promise<FanoutMode | 'none'> | undefined;
   private mode: Promise<FanoutMode | 'none'> | undefined;
+  private modeCheckedUntil = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -94,20 +97,32 @@ export class Publisher {
     this.codec = options.codec ?? createCodec();
     this.keys = new StreamKeys(this.options.keyPrefix, this.options.adapterPrefix, this.options.namespace);
     const fanout = this.options.fanout;
-    if (fanout !== 'auto') this.mode = Promise.resolve(fanout);
+    if (fanout !== 'auto') this.fixedMode = Promise.resolve(fanout);
   }
 
-  /** The fan-out in use (`auto` is resolved by asking Redis once). */
+  /**
+   * The fan-out in use. `auto` reads the mode the ws-server instances announced in Redis
+   * (`<keyPrefix>:fanout`), else picks by Redis version like they do; re-checked every 30 s.
+   */
   fanoutMode(): Promise<FanoutMode | 'none'> {
-    if (!this.mode) {
-      const detecting = detectFanoutMode(this.pool);
-      this.mode = detecting;
-      // A failed detection (Redis down) is retried on the next call.
-      detecting.catch(() => {
-        if (this.mode === detecting) this.mode = undefined;
+    if (this.fixedMode) return this.fixedMode;
+    const now = Date.now();
+    if (!this.mode || now >= this.modeCheckedUntil) {
+      const resolving = this.resolveMode();
+      this.mode = resolving;
+      this.modeCheckedUntil = now + MODE_RECHECK_MS;
+      // A failed resolution (Redis down) is retried on the next call.
+      resolving.catch(() => {
+        if (this.mode === resolving) this.mode = undefined;
       });
     }
     return this.mode;
+  }
+
+  private async resolveMode(): Promise<FanoutMode> {
+    const announced = await this.pool.call('GET', this.keys.fanoutMode());
+    if (announced === 'classic' || announced === 'sharded') return announced;
+    return detectFanoutMode(this.pool);
   }
 
   /**
