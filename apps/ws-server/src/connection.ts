@@ -10,7 +10,12 @@ import { TokenBucket } from './token-bucket.js';
 interface EngineSocket {
   readyState: string;
   writeBuffer: { data?: unknown }[];
-  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  transport: {
+    name: string;
+    socket?: { bufferedAmount?: number; terminate?: () => void };
+    /** Long-polling: how long an orderly close waits for the client's next poll (30 s by default). */
+    closeTimeout?: number;
+  };
   on(event: 'packetCreate', fn: (packet: { data?: unknown }) => void): void;
   on(event: 'flush', fn: () => void): void;
   close(discard?: boolean): void;
@@ -80,7 +85,10 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
   /** Writes a message, or disconnects the connection as a slow consumer; false if not written. */
   deliver(delivery: Delivery): boolean {
     if (this.closing) return false;
-    if (this.pendingBytes + delivery.bytes > this.limits.outboundBufferBytes) {
+    // An empty buffer always takes one message, so a message larger than the bound still gets
+    // through to a client that keeps up; the bound is outboundBufferBytes + one message.
+    const pending = this.pendingBytes;
+    if (pending > 0 && pending + delivery.bytes > this.limits.outboundBufferBytes) {
       this.closeSlowConsumer();
       return false;
     }
@@ -95,9 +103,9 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
   }
 
   /** Closes the connection when the token expires (the client reconnects with a fresh token). */
-  expireAt(expSeconds: number | undefined): void {
+  expireAt(expSeconds: number | undefined, toleranceSeconds: number): void {
     if (expSeconds === undefined) return;
-    const ms = Math.min(2_147_483_647, Math.max(0, expSeconds * 1000 - Date.now()));
+    const ms = Math.min(2_147_483_647, Math.max(0, (expSeconds + toleranceSeconds) * 1000 - Date.now()));
     this.expiryTimer = setTimeout(() => {
       this.onRefused('WS_ERR_TOKEN_EXPIRED');
       this.close('WS_ERR_TOKEN_EXPIRED', 'token expired: reconnect with a fresh token', true);
@@ -117,6 +125,8 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     this.queuedBytes = 0;
     const event: ClosingEvent = { code, message, reconnect };
     this.socket.emit(EVENTS.closing, event);
+    // A long-polling client that stopped polling would otherwise hold the session for 30 s.
+    if (typeof engine.transport.closeTimeout === 'number') engine.transport.closeTimeout = CLOSE_GRACE_MS;
     engine.close();
     this.closeTimer = setTimeout(() => {
       if (engine.readyState === 'closed') return;

@@ -311,7 +311,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.metrics.refused(code),
     );
     this.connections.set(socket.id, connection);
-    connection.expireAt(user.claims.exp);
+    connection.expireAt(user.claims.exp, this.config.jwtClockToleranceSeconds);
     socket.onAny((event: unknown, ...args: unknown[]) => {
       void this.dispatch(connection, event, args);
     });
