@@ -4,10 +4,29 @@
 // because turbo would otherwise end the run with its task summary.
 import { spawn } from 'node:child_process';
 
-const args = ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--output-logs=full', ...process.argv.slice(2)];
-const child = spawn('pnpm', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+const args = [
+  'exec',
+  'turbo',
+  'run',
+  'test',
+  '--concurrency=1',
+  '--output-logs=full',
+  ...process.argv.slice(2),
+];
+const child = spawn('pnpm', args, {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, FORCE_COLOR: '0' },
+});
 
-const totals = { suitesPassed: 0, suitesFailed: 0, suitesTotal: 0, passed: 0, failed: 0, skipped: 0, total: 0 };
+const totals = {
+  suitesPassed: 0,
+  suitesFailed: 0,
+  suitesTotal: 0,
+  passed: 0,
+  failed: 0,
+  skipped: 0,
+  total: 0,
+};
 const pick = (line, word) => Number(new RegExp(`(\\d+) ${word}`).exec(line)?.[1] ?? 0);
 let buffered = '';
 
