@@ -199,9 +199,8 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const c of order) {
     (globalThis as { gc?: () => void }).gc?.();
     await new Promise((r) => setTimeout(r, 200));
-    (rounds[c.key] ??= []).push(
-      await measure(c.name, c.ops, c.clientName, c.withBlockers ?? false, round === 0),
-    );
+    const measured = await measure(c.name, c.ops, c.clientName, c.withBlockers ?? false, round === 0);
+    rounds[c.key] = [...(rounds[c.key] ?? []), measured];
   }
 }
 await teardown();
