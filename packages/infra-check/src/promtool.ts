@@ -20,7 +20,7 @@ export function promtool(args: readonly string[], input?: string): PromtoolResul
  * ours to rename (`nodejs_active_handles_total` and friends are gauges named like counters).
  */
 export const PROM_CLIENT_DEFAULT_METRIC_PROBLEMS: readonly RegExp[] = [
-  /^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/,
+  /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*_)?nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/,
 ];
 
 /**

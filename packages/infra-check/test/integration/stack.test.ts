@@ -1,0 +1,343 @@
+// The real check of infra/: Redis (both roles, with the infra configs), redis_exporter, two
+// ws-servers, a worker and Prometheus (with infra/prometheus/prometheus.yml, targets rewritten
+// to loopback ports) run for real; after a little traffic every dashboard query and every alert
+// expression goes through Prometheus' HTTP API.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { signToken } from '@redpool/ws-server';
+import { io, type Socket } from 'socket.io-client';
+import {
+  activeTargets,
+  type CheckReport,
+  checkMetricsText,
+  checkQueries,
+  dashboardChecks,
+  dashboardFileChecks,
+  formatProblems,
+  freePort,
+  loadDashboard,
+  type ManagedProcess,
+  type PrometheusServer,
+  promtool,
+  type QueryToCheck,
+  type RedisExporter,
+  redisConfDirectives,
+  rewritePrometheusConfig,
+  ruleFileChecks,
+  startProcess,
+  startPrometheus,
+  startRedisExporter,
+  stopAllProcesses,
+  waitForHttp,
+  waitForTargetsUp,
+} from '../../src/index.js';
+import { ALERTS_YML, dashboardFiles, INFRA, PROMETHEUS_YML, ROOT, readText } from '../helpers.js';
+
+const JWT_SECRET = 'infra-check-secret-0123456789abcdef';
+/** Small history so that a handful of messages trims at capacity and a recovery can fail. */
+const CHANNELS = 'chat.*=3:1h,notifications.*=500:24h';
+/** Directives the check must own: where Redis listens and writes. */
+const LOCAL_DIRECTIVES = new Set(['port', 'bind', 'dir', 'daemonize', 'logfile', 'pidfile']);
+
+/** infra/redis/<file> as testkit extraConfig, minus where it listens and writes. */
+function infraRedisConfig(file: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [directive, values] of redisConfDirectives(join(INFRA, 'redis', file))) {
+    if (!LOCAL_DIRECTIVES.has(directive)) out[directive] = values;
+  }
+  return out;
+}
+
+let core: RedisServer;
+let cache: RedisServer;
+let exporter: RedisExporter;
+let prometheus: PrometheusServer;
+const apps: Record<string, { process: ManagedProcess; url: string }> = {};
+const sockets: Socket[] = [];
+let dashboardQueries: QueryToCheck[] = [];
+
+async function startApp(name: string, entry: string, env: Record<string, string>): Promise<void> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const portVariable = name === 'worker' ? 'WORKER_HTTP_PORT' : 'WS_PORT';
+  const hostVariable = name === 'worker' ? 'WORKER_HTTP_HOST' : 'WS_HOST';
+  const proc = startProcess(name, process.execPath, [join(ROOT, entry)], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: core.url,
+      REALTIME_CHANNELS: CHANNELS,
+      [hostVariable]: '127.0.0.1',
+      [portVariable]: String(port),
+      ...env,
+    },
+  });
+  apps[name] = { process: proc, url };
+  await waitForHttp(`${url}/readyz`, proc, 30_000);
+}
+
+function client(app: string, user: string | null): Socket {
+  const auth = user === null ? {} : { token: signToken({ sub: user, rooms: ['*'] }, JWT_SECRET) };
+  const socket = io(apps[app]!.url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  sockets.push(socket);
+  return socket;
+}
+
+const connected = (socket: Socket) =>
+  new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+
+interface Ack {
+  ok: boolean;
+  epoch?: string;
+  offset?: number;
+  recovered?: boolean;
+  publications?: unknown[];
+  error?: { code: string };
+}
+
+/** Chat through both ws-servers (fan-out, trims at capacity, recoveries ok and failed, refusals). */
+async function driveWsTraffic(): Promise<void> {
+  const alice = client('ws-server-1', 'alice');
+  const bob = client('ws-server-2', 'bob');
+  await Promise.all([connected(alice), connected(bob)]);
+  const channel = 'chat.lobby';
+  const first = (await alice.emitWithAck('subscribe', { channel })) as Ack;
+  expect(first).toMatchObject({ ok: true });
+  expect(await bob.emitWithAck('subscribe', { channel })).toMatchObject({ ok: true });
+  const received = new Promise<void>((resolve) => {
+    let n = 0;
+    bob.on('message', () => {
+      if (++n === 5) resolve();
+    });
+  });
+  const acks: Ack[] = [];
+  for (let i = 0; i < 5; i++)
+    acks.push((await alice.emitWithAck('publish', { channel, data: { text: `hi ${i}` } })) as Ack);
+  expect(acks.every((a) => a.ok)).toBe(true);
+  await received;
+
+  // Recovery from the second-to-last offset succeeds; from before the trimmed ones it fails.
+  const carol = client('ws-server-2', 'carol');
+  const dave = client('ws-server-1', 'dave');
+  await Promise.all([connected(carol), connected(dave)]);
+  const epoch = acks[0]!.epoch!;
+  const ok = (await carol.emitWithAck('subscribe', { channel, epoch, offset: acks[3]!.offset! })) as Ack;
+  expect(ok).toMatchObject({ ok: true, recovered: true });
+  const failed = (await dave.emitWithAck('subscribe', { channel, epoch, offset: first.offset ?? 0 })) as Ack;
+  expect(failed).toMatchObject({ ok: true, recovered: false });
+
+  // Refusals: a connection without a token, a channel the user may not read.
+  const anonymous = client('ws-server-1', null);
+  await expect(connected(anonymous)).rejects.toThrow();
+  const denied = (await alice.emitWithAck('subscribe', { channel: 'notifications.bob' })) as Ack;
+  expect(denied.ok).toBe(false);
+}
+
+/** A few reads and writes on the cache role (hit ratio, commands, network panels). */
+async function driveCacheTraffic(): Promise<void> {
+  await cache.command('SET', 'infra-check:key', 'value', 'EX', '60');
+  await cache.command('GET', 'infra-check:key');
+  await cache.command('GET', 'infra-check:missing');
+}
+
+/** Runs `check` until it reports no problem or `timeoutMs` passes; returns the last report. */
+async function settle(check: () => Promise<CheckReport>, timeoutMs: number): Promise<CheckReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await check();
+    if (report.problems.length === 0 || Date.now() > deadline) return report;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+beforeAll(async () => {
+  [core, cache] = await Promise.all([
+    startRedis({ extraConfig: infraRedisConfig('redis-core.conf') }),
+    startRedis({ extraConfig: infraRedisConfig('redis-cache.conf') }),
+  ]);
+  exporter = await startRedisExporter(await freePort());
+  const ws = { WS_JWT_SECRET: JWT_SECRET, WS_DEV_ENDPOINTS: 'false' };
+  await Promise.all([
+    startApp('ws-server-1', 'apps/ws-server/dist/main.js', { ...ws, WS_INSTANCE_ID: 'ws-server-1' }),
+    startApp('ws-server-2', 'apps/ws-server/dist/main.js', { ...ws, WS_INSTANCE_ID: 'ws-server-2' }),
+    startApp('worker', 'apps/worker/dist/main.js', {
+      REPORT_INTERVAL_MS: '1000',
+      HEARTBEAT_INTERVAL_MS: '500',
+    }),
+  ]);
+  const prometheusPort = await freePort();
+  const address = (url: string) => new URL(url).host;
+  const config = rewritePrometheusConfig(readText(PROMETHEUS_YML), {
+    baseDir: dirname(PROMETHEUS_YML),
+    addresses: {
+      'ws-server-1:3000': address(apps['ws-server-1']!.url),
+      'ws-server-2:3000': address(apps['ws-server-2']!.url),
+      'worker:9400': address(apps.worker!.url),
+      'redis-core:6379': `127.0.0.1:${core.port}`,
+      'redis-cache:6379': `127.0.0.1:${cache.port}`,
+      'redis-exporter:9121': exporter.address,
+      'localhost:9090': `127.0.0.1:${prometheusPort}`,
+    },
+  });
+  prometheus = await startPrometheus(config, prometheusPort);
+  await driveWsTraffic();
+  await driveCacheTraffic();
+  await waitForTargetsUp(prometheus.url, 30_000);
+  dashboardQueries = dashboardFiles().flatMap((file) => dashboardFileChecks(file));
+}, 90_000);
+
+afterAll(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await stopAllProcesses();
+  await stopAll();
+});
+
+test('redis-server runs infra/redis/*.conf as written', async () => {
+  const get = async (server: RedisServer, name: string) =>
+    ((await server.command('CONFIG', 'GET', name)) as string[])[1];
+  expect(await get(core, 'maxmemory-policy')).toBe('noeviction');
+  expect(await get(cache, 'maxmemory-policy')).toBe('allkeys-lru');
+  for (const [server, file] of [
+    [core, 'redis-core.conf'],
+    [cache, 'redis-cache.conf'],
+  ] as const) {
+    const conf = redisConfDirectives(join(INFRA, 'redis', file));
+    for (const name of ['maxclients', 'timeout', 'tcp-keepalive', 'appendonly']) {
+      expect([file, name, await get(server, name)]).toEqual([file, name, conf.get(name)![0]]);
+    }
+  }
+});
+
+test('Prometheus scrapes every target of prometheus.yml', async () => {
+  const targets = await activeTargets(prometheus.url);
+  expect(targets.map((t) => `${t.job} ${t.health}`).sort()).toEqual([
+    'prometheus up',
+    'redis up',
+    'redis up',
+    'redis-exporter up',
+    'worker up',
+    'ws-server up',
+    'ws-server up',
+  ]);
+});
+
+test.each(['ws-server-1', 'worker'])('%s: /metrics passes promtool check metrics', async (app) => {
+  const text = await (await fetch(`${apps[app]!.url}/metrics`)).text();
+  expect(checkMetricsText(text)).toEqual([]);
+});
+
+test('the generated config and the rules pass promtool', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'infra-check-'));
+  const file = join(dir, 'prometheus.yml');
+  writeFileSync(
+    file,
+    rewritePrometheusConfig(readText(PROMETHEUS_YML), {
+      baseDir: dirname(PROMETHEUS_YML),
+      addresses: Object.fromEntries(
+        ['ws-server-1:3000', 'ws-server-2:3000', 'worker:9400', 'redis-core:6379', 'redis-cache:6379']
+          .map((a) => [a, '127.0.0.1:1'])
+          .concat([
+            ['redis-exporter:9121', '127.0.0.1:2'],
+            ['localhost:9090', '127.0.0.1:3'],
+          ]),
+      ),
+    }),
+  );
+  for (const args of [
+    ['check', 'config', file],
+    ['check', 'rules', ALERTS_YML],
+  ]) {
+    const result = promtool(args);
+    expect([args.join(' '), result.code, result.output]).toEqual([
+      args.join(' '),
+      0,
+      expect.stringContaining('SUCCESS'),
+    ]);
+  }
+});
+
+test('every query of every dashboard panel and variable returns series from real components', async () => {
+  expect(dashboardQueries.length).toBeGreaterThan(40);
+  const report = await settle(() => checkQueries(prometheus.url, dashboardQueries), 30_000);
+  if (report.problems.length > 0)
+    throw new Error(`dashboard queries failed:\n${formatProblems(report.problems)}`);
+  expect(report.checked).toBe(dashboardQueries.length);
+});
+
+test('every alert rule expression evaluates and selects only metrics a component exports', async () => {
+  const checks = ruleFileChecks(ALERTS_YML);
+  expect(checks.length).toBeGreaterThanOrEqual(12);
+  const report = await checkQueries(prometheus.url, checks);
+  if (report.problems.length > 0)
+    throw new Error(`alert expressions failed:\n${formatProblems(report.problems)}`);
+});
+
+test('Prometheus loads alerts.yml and evaluates every rule without error', async () => {
+  type Rules = {
+    data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
+  };
+  const deadline = Date.now() + 10_000;
+  let rules: Array<{ name: string; health: string; lastError?: string }> = [];
+  do {
+    const answer = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as Rules;
+    rules = answer.data.groups.flatMap((g) => g.rules);
+    if (rules.length > 0 && rules.every((r) => r.health === 'ok')) break;
+    await new Promise((r) => setTimeout(r, 500));
+  } while (Date.now() < deadline);
+  expect(rules.length).toBe(ruleFileChecks(ALERTS_YML).length);
+  expect(
+    rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`),
+  ).toEqual([]);
+});
+
+describe('the check fails on broken dashboards', () => {
+  const broken = (expr: string) => {
+    const dashboard = loadDashboard(dashboardFiles().find((f) => f.endsWith('redpool.json'))!);
+    const panel = { ...dashboard.panels.find((p) => p.type !== 'row')!, title: 'Broken panel' };
+    panel.targets = [{ refId: 'A', expr, datasource: { type: 'prometheus', uid: '$datasource' } }];
+    return dashboardChecks(
+      { ...dashboard, panels: [panel], templating: dashboard.templating ?? { list: [] } },
+      'broken.json',
+    );
+  };
+
+  test('a panel naming a metric no component exports', async () => {
+    const report = await checkQueries(
+      prometheus.url,
+      broken('sum by (pool) (rate(redpool_pool_checkouts_total{pool=~"$pool"}[$__rate_interval]))'),
+    );
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({
+        where: 'broken.json › Broken panel › A',
+        problem: 'selects metrics no scraped component exports: redpool_pool_checkouts_total',
+      }),
+    );
+    expect(report.problems).toContainEqual(expect.objectContaining({ problem: 'returned no series' }));
+  });
+
+  test('a panel hiding a missing metric behind `or` still fails', async () => {
+    const report = await checkQueries(prometheus.url, broken('redpool_ws_draining or redpool_ws_ready'));
+    expect(report.problems.map((p) => p.problem)).toEqual([
+      'selects metrics no scraped component exports: redpool_ws_draining',
+    ]);
+  });
+
+  test('a panel whose query Prometheus cannot parse', async () => {
+    const report = await checkQueries(
+      prometheus.url,
+      broken('sum(rate(redpool_reconnects_total[$__rate_interval])'),
+    );
+    expect(report.problems[0]?.problem).toMatch(/^Prometheus rejects it: bad_data: .*parse error/);
+  });
+
+  test('a panel whose selector matches nothing', async () => {
+    const report = await checkQueries(prometheus.url, broken('redpool_pool_up{pool="no-such-pool"}'));
+    expect(report.problems.map((p) => p.problem)).toEqual(['returned no series']);
+  });
+});
