@@ -92,7 +92,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   readonly connections = new Map<string, Connection<Subscription>>();
   private currentStatus: WsServerStatus = 'idle';
   private readyState = false;
-  private fanoutHealthy = true;
   private startedAt = 0;
   private readonly authorize: Authorizer;
   private pool: Pool | undefined;
@@ -104,6 +103,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private http: HttpServer | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private healthTicks = 0;
+  private checking = false;
+  private needsResync = false;
   private announcement: { key: string; mode: FanoutMode } | undefined;
 
   constructor(options: WsServerOptions) {
@@ -208,6 +209,12 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         log: this.log,
         onMessage: (d) => hub.onMessage(d),
       });
+      // Whatever is published while the subscriber is away never arrives: resync when it is back.
+      for (const event of ['close', '-subscriber', '-node'])
+        this.fanout.subscriber.on(event, () => {
+          this.needsResync = true;
+        });
+      pool.on('status', () => void this.checkHealth());
 
       const http = createServer(createRequestHandler(this));
       this.http = http;
@@ -391,6 +398,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         `at most WS_MAX_SUBSCRIPTIONS=${this.config.maxSubscriptions} channels per connection`,
       );
     await this.check(connection.user, channel, 'subscribe');
+    this.assertRedisAvailable();
     if (connection.closing || connection.subscriptions.has(channel))
       throw new ClientError('WS_ERR_ALREADY_SUBSCRIBED', `already subscribed to ${channel}`);
     const hub = this.hub!;
@@ -440,6 +448,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       connection.publishAllowed.set(channel, allowed);
     }
     if (!allowed) throw forbidden(channel, 'publish');
+    this.assertRedisAvailable();
     const result = await this.publisher.publish(channel, data);
     this.metrics.published(result.rule.pattern);
     this.metrics.historyTrimmed(result.rule.pattern, result.trimmed.capacity, result.trimmed.expiry);
@@ -523,23 +532,51 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 
   private async checkHealth(): Promise<void> {
-    if (this.currentStatus !== 'running' || !this.pool || !this.fanout) return;
-    let redisOk = false;
+    if (this.checking || this.currentStatus !== 'running' || !this.pool || !this.fanout) return;
+    this.checking = true;
     try {
-      await this.pool.call('PING');
-      redisOk = true;
-    } catch {
-      redisOk = false;
+      // A lost connection flips readiness at once; the PING also makes an idle pool reconnect.
+      if (!this.redisAvailable || !this.fanout.healthy) this.markUnhealthy();
+      let redisOk = false;
+      try {
+        await this.pool.call('PING');
+        redisOk = true;
+      } catch {
+        redisOk = false;
+      }
+      if (this.currentStatus !== 'running') return;
+      const healthy = redisOk && this.fanout.healthy;
+      // Keep the fan-out announcement alive across a Redis that lost its data.
+      if (healthy && this.announcement && ++this.healthTicks % ANNOUNCE_EVERY_TICKS === 0)
+        await this.pool.call('SET', this.announcement.key, this.announcement.mode).catch(() => undefined);
+      if (!healthy) {
+        this.markUnhealthy();
+        return;
+      }
+      this.setReady(true);
+      // Messages published while this instance's subscriber was away never arrived: catch up.
+      if (this.needsResync) {
+        this.needsResync = false;
+        void this.hub?.resyncAll();
+      }
+    } finally {
+      this.checking = false;
     }
-    if (this.currentStatus !== 'running') return;
-    const fanoutHealthy = this.fanout.healthy;
-    // Keep the announcement alive across a Redis that lost its data.
-    if (redisOk && this.announcement && ++this.healthTicks % ANNOUNCE_EVERY_TICKS === 0)
-      await this.pool.call('SET', this.announcement.key, this.announcement.mode).catch(() => undefined);
-    this.setReady(redisOk && fanoutHealthy);
-    // Messages published while this instance's subscriber was away never arrive: catch up.
-    if (fanoutHealthy && !this.fanoutHealthy && redisOk) void this.hub?.resyncAll();
-    this.fanoutHealthy = fanoutHealthy && redisOk ? true : fanoutHealthy && this.fanoutHealthy;
+  }
+
+  private markUnhealthy(): void {
+    this.needsResync = true;
+    this.setReady(false);
+  }
+
+  /** False while the pool's shared lane is reconnecting: requests fail fast instead of queueing. */
+  private get redisAvailable(): boolean {
+    return this.pool?.status !== 'reconnecting';
+  }
+
+  private assertRedisAvailable(): void {
+    if (!this.redisAvailable)
+      throw new ClientError('WS_ERR_UNAVAILABLE', 'Redis is unreachable: try again later');
   }
 
   private setReady(ready: boolean): void {

@@ -224,3 +224,13 @@ export async function stopAllServers(servers: WsServer[], clients: TestClient[] 
   for (const c of clients) c.close();
   await Promise.all(servers.map((s) => s.stop()));
 }
+
+/** Starts one ws-server instance (see {@link startInstances}). */
+export async function startInstance(
+  target: RedisTarget,
+  overrides: Partial<WsConfig> = {},
+  extra: Omit<WsServerOptions, 'config'> = {},
+): Promise<WsServer> {
+  const [server] = await startInstances(target, overrides, 1, extra);
+  return server!;
+}

@@ -4,7 +4,7 @@ import { io } from 'socket.io-client';
 import { type ChatMembership, signToken, type WsServer } from '../../src/index.js';
 import {
   SECRET,
-  startInstances,
+  startInstance,
   stopAllServers,
   TestClient,
   token,
@@ -21,17 +21,16 @@ const memberships: [string, string][] = [];
 
 beforeAll(async () => {
   const redis = await startRedis();
-  [server] = await startInstances({ url: redis.url }, { jwtClockToleranceSeconds: 0 }, 1);
+  server = await startInstance({ url: redis.url }, { jwtClockToleranceSeconds: 0 });
   // A custom, async membership rule, plus issuer and audience checks.
   const chatMembership: ChatMembership = async (user, room) => {
     memberships.push([user.id, room]);
     await new Promise((r) => setTimeout(r, 5));
     return room.startsWith(`${user.id}-`) || room === 'public';
   };
-  [strict] = await startInstances(
+  strict = await startInstance(
     { url: redis.url },
     { jwtIssuer: 'https://auth.example', jwtAudience: 'chat' },
-    1,
     { chatMembership },
   );
 });
@@ -191,14 +190,18 @@ describe('authorization per channel', () => {
 
   test('a throwing authorizer denies with WS_ERR_INTERNAL and the server keeps serving', async () => {
     const redisUrl = server.config.redisUrl;
-    const [custom] = await startInstances({ url: redisUrl }, {}, 1, {
-      authorize: (_user, channel) => {
-        if (channel === 'chat.boom') throw new Error('db down');
-        return channel.startsWith('chat.');
+    const custom = await startInstance(
+      { url: redisUrl },
+      {},
+      {
+        authorize: (_user, channel) => {
+          if (channel === 'chat.boom') throw new Error('db down');
+          return channel.startsWith('chat.');
+        },
       },
-    });
+    );
     try {
-      const c = new TestClient(custom!.address.url, 'erin');
+      const c = new TestClient(custom.address.url, 'erin');
       clients.push(c);
       await c.connected();
       expect(await c.subscribe('chat.boom')).toMatchObject({
@@ -207,7 +210,7 @@ describe('authorization per channel', () => {
       });
       expect((await c.subscribe('chat.fine')).ok).toBe(true);
     } finally {
-      await custom!.stop();
+      await custom.stop();
     }
   });
 });

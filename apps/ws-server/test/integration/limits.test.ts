@@ -3,7 +3,7 @@ import { createPool, type Pool } from '@redpool/pool';
 import { createPublisher } from '@redpool/realtime';
 import { startRedis, stopAll } from '@redpool/testkit';
 import type { WsServer } from '../../src/index.js';
-import { sleep, startInstances, stopAllServers, TestClient, token, waitFor } from '../helpers.js';
+import { sleep, startInstance, stopAllServers, TestClient, token, waitFor } from '../helpers.js';
 
 afterAll(stopAll);
 
@@ -20,7 +20,7 @@ const client = (user = 'alice', on?: WsServer) => {
 
 beforeAll(async () => {
   const redis = await startRedis();
-  [server] = await startInstances(
+  server = await startInstance(
     { url: redis.url },
     {
       maxPayloadBytes: 1024,
@@ -31,9 +31,8 @@ beforeAll(async () => {
       outboundBufferBytes: 64 * 1024,
       channels: 'chat.small.*=3:1h,chat.*=2000:10s,notifications.*=500:24h',
     },
-    1,
   );
-  [relaxed] = await startInstances({ url: redis.url }, {}, 1);
+  relaxed = await startInstance({ url: redis.url });
   pool = createPool({ url: redis.url, name: 'limits-test', maxConnections: 4 });
 });
 afterAll(async () => {
