@@ -2,7 +2,7 @@
 // ws-servers, a worker and Prometheus (with infra/prometheus/prometheus.yml, targets rewritten
 // to loopback ports) run for real; after a little traffic every dashboard query and every alert
 // expression goes through Prometheus' HTTP API.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -58,6 +58,8 @@ let prometheus: PrometheusServer;
 const apps: Record<string, { process: ManagedProcess; url: string }> = {};
 const sockets: Socket[] = [];
 let dashboardQueries: QueryToCheck[] = [];
+/** prometheus.yml as the check runs it. */
+let prometheusConfig = '';
 
 async function startApp(name: string, entry: string, env: Record<string, string>): Promise<void> {
   const port = await freePort();
@@ -173,7 +175,7 @@ beforeAll(async () => {
   ]);
   const prometheusPort = await freePort();
   const address = (url: string) => new URL(url).host;
-  const config = rewritePrometheusConfig(readText(PROMETHEUS_YML), {
+  prometheusConfig = rewritePrometheusConfig(readText(PROMETHEUS_YML), {
     baseDir: dirname(PROMETHEUS_YML),
     addresses: {
       'ws-server-1:3000': address(apps['ws-server-1']!.url),
@@ -185,7 +187,7 @@ beforeAll(async () => {
       'localhost:9090': `127.0.0.1:${prometheusPort}`,
     },
   });
-  prometheus = await startPrometheus(config, prometheusPort);
+  prometheus = await startPrometheus(prometheusConfig, prometheusPort);
   await driveWsTraffic();
   await driveCacheTraffic();
   await waitForTargetsUp(prometheus.url, 30_000);
@@ -194,6 +196,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const socket of sockets) socket.disconnect();
+  await prometheus?.stop(); // also removes its TSDB directory
   await stopAllProcesses();
   await stopAll();
 });
@@ -234,31 +237,22 @@ test.each(['ws-server-1', 'worker'])('%s: /metrics passes promtool check metrics
 
 test('the generated config and the rules pass promtool', () => {
   const dir = mkdtempSync(join(tmpdir(), 'infra-check-'));
-  const file = join(dir, 'prometheus.yml');
-  writeFileSync(
-    file,
-    rewritePrometheusConfig(readText(PROMETHEUS_YML), {
-      baseDir: dirname(PROMETHEUS_YML),
-      addresses: Object.fromEntries(
-        ['ws-server-1:3000', 'ws-server-2:3000', 'worker:9400', 'redis-core:6379', 'redis-cache:6379']
-          .map((a) => [a, '127.0.0.1:1'])
-          .concat([
-            ['redis-exporter:9121', '127.0.0.1:2'],
-            ['localhost:9090', '127.0.0.1:3'],
-          ]),
-      ),
-    }),
-  );
-  for (const args of [
-    ['check', 'config', file],
-    ['check', 'rules', ALERTS_YML],
-  ]) {
-    const result = promtool(args);
-    expect([args.join(' '), result.code, result.output]).toEqual([
-      args.join(' '),
-      0,
-      expect.stringContaining('SUCCESS'),
-    ]);
+  try {
+    const file = join(dir, 'prometheus.yml');
+    writeFileSync(file, prometheusConfig);
+    for (const args of [
+      ['check', 'config', file],
+      ['check', 'rules', ALERTS_YML],
+    ]) {
+      const result = promtool(args);
+      expect([args.join(' '), result.code, result.output]).toEqual([
+        args.join(' '),
+        0,
+        expect.stringContaining('SUCCESS'),
+      ]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
