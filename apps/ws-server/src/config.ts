@@ -175,8 +175,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     field: 'redisClusterNodes',
     allowed: 'comma-separated host:port seed nodes',
     description:
-      'use Redis Cluster with these seed nodes (REDIS_URL then only supplies user, password and TLS)',
-    defaultText: '(empty: no Cluster)',
+      'use Redis Cluster with these seed nodes; REDIS_URL then only supplies user, password and TLS (empty: one Redis at REDIS_URL)',
+    defaultText: '(empty)',
     parse: (raw) => {
       const nodes = raw.split(',').map((s) => s.trim());
       return nodes.every((n) => /^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(n)) ? nodes : undefined;
@@ -195,24 +195,24 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     field: 'jwtSecret',
     allowed: 'at least 32 characters',
     description:
-      'HMAC-SHA256 secret that signs client tokens (`auth.token` in the handshake); required when NODE_ENV=production',
-    defaultText: '(development secret; refused in production)',
+      'HMAC-SHA256 secret that signs client tokens (`auth.token` in the handshake); required when NODE_ENV=production (the development default is refused there)',
+    defaultText: '(development secret)',
     parse: (raw) => (raw.length >= 32 ? raw : undefined),
   },
   {
     name: 'WS_JWT_ISSUER',
     field: 'jwtIssuer',
     allowed: 'any text',
-    description: 'if set, tokens must carry this `iss`',
-    defaultText: '(empty: not checked)',
+    description: 'if set, tokens must carry this `iss` (empty: not checked)',
+    defaultText: '(empty)',
     parse: (raw) => raw,
   },
   {
     name: 'WS_JWT_AUDIENCE',
     field: 'jwtAudience',
     allowed: 'any text',
-    description: 'if set, tokens must carry this `aud` (or list it)',
-    defaultText: '(empty: not checked)',
+    description: 'if set, tokens must carry this `aud` or list it (empty: not checked)',
+    defaultText: '(empty)',
     parse: (raw) => raw,
   },
   {
@@ -225,10 +225,10 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'WS_DEV_ENDPOINTS',
     field: 'devEndpoints',
-    allowed: 'true | false',
+    allowed: 'true or false',
     description:
       'serve /dev/token (mints tokens for any user) and /dev/notify, which the demo page uses; refused when NODE_ENV=production',
-    defaultText: 'true (false when NODE_ENV=production)',
+    defaultText: 'true (false in production)',
     parse: boolean,
   },
   {
@@ -293,7 +293,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'LOG_LEVEL',
     field: 'logLevel',
-    allowed: LOG_LEVELS.join(' | '),
+    allowed: `one of ${LOG_LEVELS.join(', ')}`,
     description: 'pino log level',
     parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LevelWithSilent) : undefined),
   },
@@ -341,7 +341,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'REALTIME_FANOUT',
     field: 'fanout',
-    allowed: 'auto | classic | sharded',
+    allowed: 'auto, classic or sharded',
     description:
       'which redis-adapter carries messages: auto picks sharded pub/sub on Redis 7+ (standalone or Cluster), classic before',
     shared: true,

@@ -100,7 +100,6 @@ export class WsMetrics {
       registers,
     });
     registerPoolMetrics(pool, this.registry);
-    collectDefaultMetrics({ register: this.registry, prefix: 'redpool_ws_' });
   }
 
   published(pattern: string): void {

@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from '@jest/globals';
+import {
+  CONFIG_VARIABLES,
+  DEFAULT_WS_CONFIG,
+  DEV_JWT_SECRET,
+  defaultText,
+  loadConfig,
+  resolveConfig,
+} from '../../src/config.js';
+import { InvalidConfigError } from '../../src/errors.js';
+
+const docs = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
+/** The "## ws-server" section of docs/configuration.md (up to the next "## "). */
+const section = docs.slice(docs.indexOf('## ws-server')).split(/\n## (?!ws-server)/)[0] ?? '';
+const rows = section
+  .split('\n')
+  .filter((line) => line.startsWith('|'))
+  .map((line) => line.split(/(?<!\\)\|/).map((cell) => cell.trim()));
+
+const SECRET = 'a-production-secret-of-at-least-32-chars';
+
+describe('loadConfig', () => {
+  test('an empty environment gives the documented defaults (development)', () => {
+    expect(loadConfig({})).toEqual(DEFAULT_WS_CONFIG);
+    expect(DEFAULT_WS_CONFIG).toMatchObject({ port: 3000, jwtSecret: DEV_JWT_SECRET, devEndpoints: true });
+  });
+
+  test('reads every variable', () => {
+    const config = loadConfig({
+      WS_HOST: '127.0.0.1',
+      WS_PORT: ' 4000 ',
+      REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
+      WS_REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000',
+      WS_REDIS_MAX_CONNECTIONS: '32',
+      WS_JWT_SECRET: SECRET,
+      WS_JWT_ISSUER: 'https://auth',
+      WS_JWT_AUDIENCE: 'chat',
+      WS_JWT_CLOCK_TOLERANCE_SECONDS: '0',
+      WS_DEV_ENDPOINTS: 'false',
+      WS_MAX_PAYLOAD_BYTES: '1000',
+      WS_MAX_FRAME_BYTES: '2000',
+      WS_RATE_LIMIT_PER_SECOND: '5',
+      WS_RATE_LIMIT_BURST: '6',
+      WS_MAX_SUBSCRIPTIONS: '7',
+      WS_OUTBOUND_BUFFER_BYTES: '4096',
+      WS_RECOVERY_MAX_MESSAGES: '300',
+      WS_INSTANCE_ID: 'ws-a',
+      LOG_LEVEL: 'debug',
+      REALTIME_CHANNELS: 'chat.*=10:1s',
+      REALTIME_CHANNEL_FALLBACK: '5:2s',
+      REALTIME_KEY_PREFIX: 'app:ws',
+      REALTIME_ADAPTER_PREFIX: 'app-sio',
+      REALTIME_NAMESPACE: '/chat',
+      REALTIME_FANOUT: 'classic',
+      REALTIME_META_TTL: '1d',
+      WS_UNKNOWN: 'ignored',
+    });
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      port: 4000,
+      redisUrl: 'rediss://user:pw@redis.internal:6380/2',
+      redisClusterNodes: ['10.0.0.1:7000', '10.0.0.2:7000'],
+      redisMaxConnections: 32,
+      jwtSecret: SECRET,
+      jwtIssuer: 'https://auth',
+      jwtAudience: 'chat',
+      jwtClockToleranceSeconds: 0,
+      devEndpoints: false,
+      maxPayloadBytes: 1000,
+      maxFrameBytes: 2000,
+      rateLimitPerSecond: 5,
+      rateLimitBurst: 6,
+      maxSubscriptions: 7,
+      outboundBufferBytes: 4096,
+      recoveryMaxMessages: 300,
+      instanceId: 'ws-a',
+      logLevel: 'debug',
+      channels: 'chat.*=10:1s',
+      channelFallback: '5:2s',
+      keyPrefix: 'app:ws',
+      adapterPrefix: 'app-sio',
+      namespace: '/chat',
+      fanout: 'classic',
+      metaTtlMs: 86_400_000,
+    });
+  });
+
+  test.each([
+    [
+      'WS_PORT',
+      '70000',
+      'Invalid WS_PORT="70000"; allowed: an integer from 0 to 65535 (0 picks a free port) (default 3000)',
+    ],
+    [
+      'WS_MAX_SUBSCRIPTIONS',
+      '0',
+      'Invalid WS_MAX_SUBSCRIPTIONS="0"; allowed: an integer from 1 to 100000 (default 128)',
+    ],
+    ['WS_RATE_LIMIT_BURST', '1.5', 'Invalid WS_RATE_LIMIT_BURST="1.5"'],
+    [
+      'REALTIME_FANOUT',
+      'redis',
+      'Invalid REALTIME_FANOUT="redis"; allowed: auto, classic or sharded (default auto)',
+    ],
+    ['REALTIME_CHANNELS', 'chat.*=0:10s', 'Invalid REALTIME_CHANNELS="chat.*=0:10s"'],
+    ['REALTIME_CHANNEL_FALLBACK', '10', 'Invalid REALTIME_CHANNEL_FALLBACK="10"'],
+    ['REALTIME_META_TTL', 'forever', 'Invalid REALTIME_META_TTL="forever"'],
+    ['WS_DEV_ENDPOINTS', 'maybe', 'Invalid WS_DEV_ENDPOINTS="maybe"; allowed: true or false'],
+    ['WS_REDIS_CLUSTER_NODES', 'host-without-port', 'Invalid WS_REDIS_CLUSTER_NODES="host-without-port"'],
+    [
+      'LOG_LEVEL',
+      'loud',
+      'Invalid LOG_LEVEL="loud"; allowed: one of fatal, error, warn, info, debug, trace, silent',
+    ],
+  ])('%s=%s is refused naming the variable and the allowed range', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidConfigError);
+      expect(err).toMatchObject({ code: 'WS_ERR_INVALID_CONFIG', variable: name });
+    }
+  });
+
+  test('secrets are not echoed in errors', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://user:hunter2@host' })).toThrow(
+      'Invalid REDIS_URL="http://user:***@host"',
+    );
+    expect(() => loadConfig({ WS_JWT_SECRET: 'short-secret' })).toThrow('Invalid WS_JWT_SECRET="***"');
+  });
+
+  test('relations between settings are checked', () => {
+    expect(() => loadConfig({ WS_MAX_PAYLOAD_BYTES: '5000', WS_MAX_FRAME_BYTES: '4096' })).toThrow(
+      'Invalid WS_MAX_FRAME_BYTES="4096"; allowed: more than WS_MAX_PAYLOAD_BYTES=5000',
+    );
+    expect(() => loadConfig({ REALTIME_CHANNELS: 'chat.*=10:2d', REALTIME_META_TTL: '1d' })).toThrow(
+      /REALTIME_META_TTL.*at least the longest channel ttl/,
+    );
+    expect(() => resolveConfig({ channels: 'nonsense' })).toThrow(/REALTIME_CHANNELS/);
+  });
+
+  test('production requires a real secret and no development endpoints', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /WS_JWT_SECRET.*required when NODE_ENV=production/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', WS_JWT_SECRET: SECRET })).toMatchObject({
+      devEndpoints: false,
+    });
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', WS_JWT_SECRET: SECRET, WS_DEV_ENDPOINTS: 'true' }),
+    ).toThrow(/WS_DEV_ENDPOINTS/);
+  });
+});
+
+describe('docs/configuration.md, ## ws-server', () => {
+  test.each(CONFIG_VARIABLES.map((v) => [v.name, v] as const))(
+    'documents %s with its default',
+    (name, variable) => {
+      const row = rows.find((cells) => cells[1] === `\`${name}\``);
+      expect(row).toBeDefined();
+      expect(row?.[2]).toBe(`\`${defaultText(variable)}\``);
+      expect(row?.[3]).toBe(variable.allowed);
+    },
+  );
+
+  test('documents no variable the ws-server does not read', () => {
+    const documented = rows.map((cells) => /^`([A-Z_]+)`$/.exec(cells[1] ?? '')?.[1]).filter(Boolean);
+    expect(documented.sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
+  });
+
+  test('mentions REDIS_CACHE_URL', () => {
+    expect(section).toContain('REDIS_CACHE_URL');
+  });
+});
