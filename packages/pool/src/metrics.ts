@@ -33,6 +33,12 @@ export function registerPoolMetrics(pool: Pool, registry: Registry): () => void 
   const set = sets.get(registry) ?? createMetricSet(registry);
   set.pools.add(pool);
   const name = pool.name;
+  // Export every series from the first scrape (zeros), so dashboards and alerts see the pool
+  // before its first lease or error instead of "no data".
+  set.acquireDuration.zero({ pool: name });
+  for (const kind of ['timeout', 'connection', 'reply', 'offline_queue_full', 'closed']) {
+    set.commandErrors.inc({ pool: name, kind }, 0);
+  }
   set.unobserve.set(
     pool,
     pool.instruments.observe({
