@@ -41,7 +41,7 @@
 
   function subscribe(channel, attempt = 0) {
     const socket = state.socket;
-    if (!socket || !socket.connected) return;
+    if (!socket?.connected) return;
     const position = state.positions.get(channel);
     socket.timeout(5000).emit('subscribe', { channel, ...position }, (err, ack) => {
       if (err || (!ack.ok && ack.error.code === 'WS_ERR_UNAVAILABLE')) {

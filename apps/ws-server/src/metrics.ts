@@ -1,5 +1,5 @@
 import { type Pool, registerPoolMetrics } from '@redpool/pool';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DROP_REASON, type WsErrorCode } from './errors.js';
 
 /** Snapshot sources the gauges read at scrape time. */
