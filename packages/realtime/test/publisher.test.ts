@@ -256,7 +256,14 @@ describe('fan-out frames', () => {
   });
 
   test('auto picks sharded on Redis 7', async () => {
-    expect(await createPublisher(pool).fanoutMode()).toBe('sharded');
+    expect(await createPublisher(pool, { keyPrefix: 'auto-detect' }).fanoutMode()).toBe('sharded');
+  });
+
+  test('auto follows the mode the ws-server instances announced', async () => {
+    await pool.call('SET', 'announced:fanout', 'classic');
+    const p = createPublisher(pool, { keyPrefix: 'announced' });
+    expect(await p.fanoutMode()).toBe('classic');
+    expect(p.keys.fanoutMode()).toBe('announced:fanout');
   });
 });
 
