@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { type RedisServer, settle, startRedis, stopAll, waitUntil } from '@redpool/testkit';
 import { createPool, defineScript, type Pool } from '../src/index.js';
-import { settle, waitFor } from './helpers.js';
 
 let redis: RedisServer;
 let pool: Pool;
@@ -77,7 +76,7 @@ describe('ordinary commands on the shared lane', () => {
 describe('commands that must own a connection', () => {
   test('a blocking command is routed to the exclusive lane and never stalls the shared lane', async () => {
     const blocked = Array.from({ length: 3 }, (_, i) => pool.call('BLPOP', `empty:${i}`, 1));
-    await waitFor(() => pool.stats().inUse === 3, 1_000, 'three leases');
+    await waitUntil(() => pool.stats().inUse === 3, 1_000, 'three leases');
     // While three BLPOPs block for a second, ordinary commands still complete first.
     const first = await Promise.race([
       pool.call('PING').then(() => 'ping'),
@@ -132,7 +131,7 @@ describe('commands that must own a connection', () => {
     await pool.call('PUBLISH', 'news', 'hello');
     expect(await received).toBe('hello');
     await sub.quit();
-    await waitFor(() => pool.stats().dedicated === 0, 1_000, 'subscriber to end');
+    await waitUntil(() => pool.stats().dedicated === 0, 1_000, 'subscriber to end');
   });
 
   test('BullMQ connections have maxRetriesPerRequest null and their duplicates are counted', async () => {
@@ -144,6 +143,6 @@ describe('commands that must own a connection', () => {
     expect(await conn.ping()).toBe('PONG');
     await dup.connect();
     await Promise.all([conn.quit(), dup.quit()]);
-    await waitFor(() => pool.stats().dedicated === 0, 1_000, 'BullMQ connections to end');
+    await waitUntil(() => pool.stats().dedicated === 0, 1_000, 'BullMQ connections to end');
   });
 });

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
-import { startBlackholeProxy, startRedis, stopAll } from '@redpool/testkit';
+import { settle, sleep, startBlackholeProxy, startRedis, stopAll, waitUntil } from '@redpool/testkit';
 import {
   AcquireTimeoutError,
   CommandTimeoutError,
@@ -9,7 +9,6 @@ import {
   type Pool,
   PoolClosedError,
 } from '../src/index.js';
-import { settle, sleep, waitFor } from './helpers.js';
 
 const pools: Pool[] = [];
 function track(pool: Pool): Pool {
@@ -48,7 +47,11 @@ describe('Redis killed and restarted under load', () => {
     await sleep(700);
     await redis.restart();
     const restartedAt = Date.now();
-    await waitFor(async () => (await settle(pool.call('PING'))).value === 'PONG', 3_000, 'service to resume');
+    await waitUntil(
+      async () => (await settle(pool.call('PING'))).value === 'PONG',
+      3_000,
+      'service to resume',
+    );
     const resumedAfter = Date.now() - restartedAt;
     stop = true;
     await load;
@@ -80,7 +83,7 @@ describe('frozen Redis (SIGSTOP)', () => {
     expect(elapsed).toBeLessThan(2_000);
     expect(pool.stats().counters.commandTimeouts).toBe(1);
     await redis.thaw();
-    await waitFor(
+    await waitUntil(
       async () => (await settle(pool.call('PING'))).value === 'PONG',
       5_000,
       'recovery after thaw',
@@ -103,7 +106,7 @@ describe('black-holed connection (half-open, no FIN)', () => {
     );
     expect(await pool.call('PING')).toBe('PONG');
     proxy.blackhole();
-    const detectedIn = await waitFor(
+    const detectedIn = await waitUntil(
       () => pool.stats().counters.healthCheckFailures > 0,
       3_000,
       'health check failure',
@@ -111,12 +114,12 @@ describe('black-holed connection (half-open, no FIN)', () => {
     expect(detectedIn).toBeLessThan(500 + 200 + 400);
     expect(pool.stats().healthy).toBe(false);
     proxy.heal();
-    await waitFor(
+    await waitUntil(
       async () => (await settle(pool.call('PING'))).value === 'PONG',
       5_000,
       'recovery after heal',
     );
-    await waitFor(() => pool.stats().healthy, 2_000, 'healthy again');
+    await waitUntil(() => pool.stats().healthy, 2_000, 'healthy again');
   });
 
   test('a busy connection times out its command and the dead socket is replaced', async () => {
@@ -130,7 +133,7 @@ describe('black-holed connection (half-open, no FIN)', () => {
     const { error } = await settle(pool.call('GET', 'x'));
     expect(error).toBeInstanceOf(CommandTimeoutError);
     proxy.heal();
-    await waitFor(
+    await waitUntil(
       async () => (await settle(pool.call('PING'))).value === 'PONG',
       5_000,
       'recovery after heal',
@@ -143,10 +146,10 @@ describe('black-holed connection (half-open, no FIN)', () => {
     const pool = track(createPool({ url: proxy.url, name: 'rst' }));
     expect(await pool.call('PING')).toBe('PONG');
     const blocked = settle(pool.call('BLPOP', 'never', 5));
-    await waitFor(() => pool.stats().inUse === 1, 2_000, 'lease');
+    await waitUntil(() => pool.stats().inUse === 1, 2_000, 'lease');
     proxy.reset();
     expect((await blocked).error).toBeInstanceOf(ConnectionError);
-    await waitFor(async () => (await settle(pool.call('PING'))).value === 'PONG', 3_000, 'reconnect');
+    await waitUntil(async () => (await settle(pool.call('PING'))).value === 'PONG', 3_000, 'reconnect');
   });
 });
 
@@ -208,7 +211,7 @@ describe('exhaustion, leaks and closing', () => {
     const redis = await startRedis();
     const pool = track(createPool({ url: redis.url, name: 'leak', leaseWarnMs: 150 }));
     const lease = await pool.acquire();
-    await waitFor(() => pool.stats().counters.leaseWarnings === 1, 2_000, 'lease warning');
+    await waitUntil(() => pool.stats().counters.leaseWarnings === 1, 2_000, 'lease warning');
     await lease.release();
   });
 
@@ -216,7 +219,7 @@ describe('exhaustion, leaks and closing', () => {
     const redis = await startRedis();
     const pool = createPool({ url: redis.url, name: 'closing' });
     const blocked = pool.call('BLPOP', 'q', 0.3);
-    await waitFor(() => pool.stats().inUse === 1, 2_000, 'lease');
+    await waitUntil(() => pool.stats().inUse === 1, 2_000, 'lease');
     const inflight = pool.call('SET', 'a', '1');
     await pool.close({ timeoutMs: 2_000 });
     expect(await inflight).toBe('OK');

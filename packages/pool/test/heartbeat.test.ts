@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { type RedisServer, startRedis, stopAll, waitUntil } from '@redpool/testkit';
 import { ConfigError, createPool, type Pool, readHeartbeats, startHeartbeat } from '../src/index.js';
-import { waitFor } from './helpers.js';
 
 let redis: RedisServer;
 let pool: Pool;
@@ -19,7 +18,7 @@ describe('fleet heartbeat', () => {
   test('publishes the stats of every listed pool under a key with a TTL, and stop() removes it', async () => {
     const cache = createPool({ url: redis.url, name: 'cache' });
     const heartbeat = startHeartbeat(pool, { app: 'ws-server', intervalMs: 200, pools: [pool, cache] });
-    await waitFor(async () => (await readHeartbeats(pool)).length === 1, 2_000, 'first heartbeat');
+    await waitUntil(async () => (await readHeartbeats(pool)).length === 1, 2_000, 'first heartbeat');
     const [record] = await readHeartbeats(pool);
     expect(record).toMatchObject({ app: 'ws-server', pid: process.pid, intervalMs: 200 });
     expect(record?.pools.map((p) => p.name)).toEqual(['hb', 'cache']);
@@ -28,7 +27,7 @@ describe('fleet heartbeat', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(600);
     const first = record!.at;
-    await waitFor(async () => (await readHeartbeats(pool))[0]?.at !== first, 2_000, 'a later heartbeat');
+    await waitUntil(async () => (await readHeartbeats(pool))[0]?.at !== first, 2_000, 'a later heartbeat');
     await heartbeat.stop();
     expect(await readHeartbeats(pool)).toEqual([]);
     await cache.close();

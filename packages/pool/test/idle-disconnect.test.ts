@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { startRedis, stopAll } from '@redpool/testkit';
+import { startRedis, stopAll, waitUntil } from '@redpool/testkit';
 import { type ConnectionEvent, createPool } from '../src/index.js';
-import { waitFor } from './helpers.js';
 
 afterAll(stopAll);
 
@@ -21,8 +20,8 @@ describe('idle disconnect', () => {
     expect(stats.msUntilIdleDisconnect).toBeGreaterThan(29_000);
     expect(stats.lastActivity).toMatch(/^\d{4}-\d\d-\d\dT/);
 
-    await waitFor(() => pool.stats().counters.idleDisconnects === 1, 40_000, 'idle disconnect');
-    await waitFor(
+    await waitUntil(() => pool.stats().counters.idleDisconnects === 1, 40_000, 'idle disconnect');
+    await waitUntil(
       async () => Number((await redis.info('clients')).connected_clients) === 1,
       2_000,
       'server-side close',

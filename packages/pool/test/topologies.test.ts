@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { startCluster, startSentinel, stopAll } from '@redpool/testkit';
+import { settle, startCluster, startSentinel, stopAll, waitUntil } from '@redpool/testkit';
 import { createPool, type Pool, PoolError } from '../src/index.js';
-import { settle, waitFor } from './helpers.js';
 
 afterAll(stopAll);
 
@@ -67,12 +66,12 @@ describe('Redis Cluster (3 masters, 1 replica each)', () => {
     expect(await pool.call('BLPOP', '{room}:empty', 0.1)).toBeNull();
 
     const load = keepBusy(pool);
-    await waitFor(() => load.state.ok > 20, 5_000, 'load to start');
+    await waitUntil(() => load.state.ok > 20, 5_000, 'load to start');
     const [firstMaster] = await cluster.masters();
     await firstMaster!.kill();
     await cluster.failover(firstMaster!);
     const okBefore = load.state.ok;
-    await waitFor(() => load.state.ok > okBefore + 20, 15_000, 'service after failover');
+    await waitUntil(() => load.state.ok > okBefore + 20, 15_000, 'service after failover');
     await load.stop();
     for (const err of load.state.errors) expect(err).toBeInstanceOf(PoolError);
     expect((await settle(pool.call('GET', 'user:7'))).value).toBe('user:7');
@@ -89,18 +88,18 @@ describe('Redis Sentinel', () => {
       commandTimeoutMs: 2_000,
     });
     await pool.call('SET', 'before', '1');
-    await waitFor(
+    await waitUntil(
       async () => (await sentinel.replica.command('GET', 'before')) === '1',
       5_000,
       'replication',
     );
 
     const load = keepBusy(pool);
-    await waitFor(() => load.state.ok > 20, 5_000, 'load to start');
+    await waitUntil(() => load.state.ok > 20, 5_000, 'load to start');
     const promoted = await sentinel.failover();
     expect(promoted.port).toBe(sentinel.replica.port);
     const okBefore = load.state.ok;
-    await waitFor(() => load.state.ok > okBefore + 20, 15_000, 'service after failover');
+    await waitUntil(() => load.state.ok > okBefore + 20, 15_000, 'service after failover');
     await load.stop();
     for (const err of load.state.errors) expect(err).toBeInstanceOf(PoolError);
 

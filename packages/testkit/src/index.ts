@@ -2,6 +2,8 @@
  * @redpool/testkit: real redis-server processes, clusters, sentinels and fault injection for tests.
  * Always pair with `afterAll(stopAll)`.
  */
+
+export { settle, sleep, waitUntil, withDeadline } from './async-helpers.js';
 export { type BlackholeProxy, startBlackholeProxy } from './blackhole-proxy.js';
 export { stopAll } from './cleanup.js';
 export { type RedisCluster, type StartClusterOptions, startCluster } from './cluster.js';
