@@ -351,7 +351,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         case EVENTS.subscribe: {
           if (!ack)
             throw new ClientError('WS_ERR_BAD_REQUEST', 'subscribe needs an acknowledgement callback');
-          ack(await this.subscribe(connection, payload));
+          await this.subscribe(connection, payload, ack);
           return;
         }
         case EVENTS.unsubscribe: {
@@ -384,7 +384,12 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     }
   }
 
-  private async subscribe(connection: Connection<Subscription>, payload: unknown): Promise<SubscribeAck> {
+  /** Answers `ack` itself: the ack must be written before the messages buffered meanwhile. */
+  private async subscribe(
+    connection: Connection<Subscription>,
+    payload: unknown,
+    ack: (response: SubscribeAck) => void,
+  ): Promise<void> {
     const request = parseSubscribe(payload);
     const { channel } = request;
     if (connection.subscriptions.has(channel))
@@ -413,7 +418,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       if (subscription.removed) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', 'unsubscribed meanwhile');
       this.metrics.historyTrimmed(rule.pattern, 0, position.trimmedByExpiry);
       if (request.recover) this.metrics.recovery(rule.pattern, position.recovered);
-      const ack: SubscribeAck = {
+      const response: SubscribeAck = {
         ok: true,
         channel,
         epoch: position.epoch,
@@ -422,10 +427,10 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         publications: position.publications,
       };
       if (request.recover && !position.recovered && position.status !== 'position')
-        ack.reason = position.status as SubscribeAck['reason'];
-      // The ack goes out first; activation then sends what arrived meanwhile, after it.
-      queueMicrotask(() => hub.activate(subscription, position));
-      return ack;
+        response.reason = position.status as SubscribeAck['reason'];
+      ack(response);
+      // Then what arrived meanwhile, after the ack on the same connection.
+      hub.activate(subscription, position);
     } catch (err) {
       this.unsubscribe(subscription);
       throw err;
@@ -434,8 +439,10 @@ export class WsServer extends EventEmitter<WsServerEvents> {
 
   private unsubscribe(subscription: Subscription): void {
     const last = this.hub!.remove(subscription);
-    const socket = subscription.connection.socket;
-    if (socket.connected) void socket.leave(this.publisher.keys.room(subscription.channel));
+    const { socket, subscriptions } = subscription.connection;
+    // The connection may have subscribed again meanwhile: then it stays in the room.
+    if (socket.connected && !subscriptions.has(subscription.channel))
+      void socket.leave(this.publisher.keys.room(subscription.channel));
     if (last) this.log.debug({ channel: subscription.channel }, 'last local subscriber left');
   }
 

@@ -73,6 +73,8 @@ export class TestClient {
   readonly rejected: unknown[] = [];
   readonly acks: SubscribeAck[] = [];
   readonly positions = new Map<string, { epoch: string; offset: number }>();
+  /** Every ack and message in arrival order: [kind, channel, offset]. */
+  readonly log: ['ack' | 'message', string, number][] = [];
   private readonly wanted = new Set<string>();
   connects = 0;
 
@@ -95,7 +97,10 @@ export class TestClient {
       this.connects++;
       for (const channel of this.wanted) void this.resubscribe(channel);
     });
-    this.socket.on('message', (pub: Publication) => this.record(pub));
+    this.socket.on('message', (pub: Publication) => {
+      this.log.push(['message', pub.channel, pub.offset]);
+      this.record(pub);
+    });
     this.socket.on('reset', (event: ResetEvent) => {
       this.resets.push(event);
       this.positions.set(event.channel, { epoch: event.epoch, offset: event.offset });
@@ -119,9 +124,7 @@ export class TestClient {
 
   /** Subscribes (with recovery if this client has a position) and remembers the channel. */
   async subscribe(channel: string): Promise<SubscribeAck | ErrorAck> {
-    const ack = (await this.request('subscribe', this.subscribePayload(channel))) as SubscribeAck | ErrorAck;
-    if (ack.ok) this.accept(ack);
-    return ack;
+    return (await this.request('subscribe', this.subscribePayload(channel))) as SubscribeAck | ErrorAck;
   }
 
   async publish(channel: string, data: unknown): Promise<PublishAck | ErrorAck> {
@@ -133,8 +136,18 @@ export class TestClient {
     return this.request('unsubscribe', { channel });
   }
 
+  /**
+   * Sends an event and resolves with its ack. Subscribe acks are recorded in the callback itself,
+   * synchronously with the packets around them (a promise would be recorded after them).
+   */
   request(event: string, payload: unknown, timeoutMs = 5000): Promise<Ack> {
-    return this.socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<Ack>;
+    return new Promise((resolve, reject) => {
+      this.socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: Ack) => {
+        if (err) return reject(err);
+        if (event === 'subscribe' && ack.ok) this.accept(ack as SubscribeAck);
+        resolve(ack);
+      });
+    });
   }
 
   data(channel: string): unknown[] {
@@ -161,10 +174,7 @@ export class TestClient {
         const ack = (await this.request('subscribe', this.subscribePayload(channel))) as
           | SubscribeAck
           | ErrorAck;
-        if (ack.ok) {
-          this.accept(ack);
-          return;
-        }
+        if (ack.ok) return;
         if (ack.error.code !== 'WS_ERR_UNAVAILABLE') return;
       } catch {
         // ack timeout: retry
@@ -175,6 +185,7 @@ export class TestClient {
 
   private accept(ack: SubscribeAck): void {
     this.acks.push(ack);
+    this.log.push(['ack', ack.channel, ack.offset]);
     for (const pub of ack.publications) this.record(pub);
     this.positions.set(ack.channel, { epoch: ack.epoch, offset: ack.offset });
   }

@@ -73,6 +73,40 @@ export function channelSuite(
       expect(fromAlice.map((d) => (d as { i: number }).i)).toEqual(range(0, 24));
     });
 
+    test('subscribing while messages flow: the ack comes first, then every later message once, in order', async () => {
+      const ch = room();
+      const publisher = createPublisher(pool, publisherOptions(a, options.fanout));
+      let stop = false;
+      let sent = 0;
+      const flow = (async () => {
+        while (!stop) {
+          await Promise.all(Array.from({ length: 5 }, () => publisher.publish(ch, ++sent)));
+        }
+      })();
+      try {
+        await sleep(30);
+        const readers = [client(a, 'r1'), client(b, 'r2')];
+        await Promise.all(readers.map((r) => r.connected()));
+        await Promise.all(readers.map((r) => r.subscribe(ch)));
+        await sleep(100);
+        stop = true;
+        await flow;
+        const top = (await publisher.position(ch)).offset;
+        await waitFor('readers caught up', () => readers.every((r) => r.offsets(ch).at(-1) === top));
+        for (const r of readers) {
+          const entries = r.log.filter(([, c]) => c === ch);
+          expect(entries[0]?.[0]).toBe('ack');
+          const start = entries[0]![2];
+          expect(entries.slice(1).map(([kind, , offset]) => [kind, offset])).toEqual(
+            range(start + 1, top).map((o) => ['message', o]),
+          );
+        }
+      } finally {
+        stop = true;
+        await flow;
+      }
+    });
+
     test('capacity trims the oldest; recovery beyond capacity says recovered: false', async () => {
       const ch = room('chat.small.r');
       const writer = client(a, 'writer');
@@ -284,11 +318,12 @@ export function channelSuite(
   });
 }
 
-function publisherOptions(server: WsServer) {
+function publisherOptions(server: WsServer, fanout?: FanoutMode) {
   return {
     channels: server.publisher.options.channels,
     keyPrefix: server.config.keyPrefix,
     adapterPrefix: server.config.adapterPrefix,
+    ...(fanout ? { fanout } : {}),
   };
 }
 
