@@ -1,25 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createPool, type Pool, PoolError, type PoolStats, redactUrl } from '@redpool/pool';
+import { createLogger, createPool, type Pool, type PoolStats, redactUrl } from '@redpool/pool';
 import {
   createPublisher,
   detectFanoutMode,
   type FanoutMode,
   type Publisher,
-  RealtimeError,
   StreamKeys,
 } from '@redpool/realtime';
 import type { Logger } from 'pino';
 import { type Namespace, type Socket, Server as SocketIoServer } from 'socket.io';
-import {
-  type Authorizer,
-  type ChannelAction,
-  type ChatMembership,
-  createDefaultAuthorizer,
-  type User,
-} from './authorization.js';
+import { type Authorizer, type ChatMembership, createDefaultAuthorizer, type User } from './authorization.js';
 import { ChannelHub, type Subscription } from './channel-hub.js';
+import { ClientRequests } from './client-requests.js';
 import { channelRules, validateConfig, type WsConfig } from './config.js';
 import { Connection } from './connection.js';
 import { ClientError, WsError } from './errors.js';
@@ -27,15 +21,6 @@ import { Fanout } from './fanout.js';
 import { createRequestHandler } from './http.js';
 import { verifyToken } from './jwt.js';
 import { WsMetrics } from './metrics.js';
-import {
-  EVENTS,
-  type PublishAck,
-  parsePublish,
-  parseSubscribe,
-  parseUnsubscribe,
-  type RejectedEvent,
-  type SubscribeAck,
-} from './protocol.js';
 
 /** Lifecycle of a {@link WsServer}. */
 export type WsServerStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -71,8 +56,6 @@ export interface WsStats {
   pools: PoolStats[];
 }
 
-/** Deadline of waiting for Redis inside one client request (subscription, authorization). */
-const REQUEST_TIMEOUT_MS = 5_000;
 const HEALTH_INTERVAL_MS = 1_000;
 const ANNOUNCE_EVERY_TICKS = 10;
 
@@ -106,6 +89,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private checking = false;
   private needsResync = false;
   private announcement: { key: string; mode: FanoutMode } | undefined;
+  private requests: ClientRequests | undefined;
 
   constructor(options: WsServerOptions) {
     super();
@@ -215,6 +199,16 @@ export class WsServer extends EventEmitter<WsServerEvents> {
           this.needsResync = true;
         });
       pool.on('status', () => void this.checkHealth());
+      this.requests = new ClientRequests({
+        config,
+        hub,
+        publisher,
+        fanout: this.fanout,
+        metrics,
+        log: this.log,
+        authorize: this.authorize,
+        redisAvailable: () => this.redisAvailable,
+      });
 
       const http = createServer(createRequestHandler(this));
       this.http = http;
@@ -320,7 +314,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.connections.set(socket.id, connection);
     connection.expireAt(user.claims.exp, this.config.jwtClockToleranceSeconds);
     socket.onAny((event: unknown, ...args: unknown[]) => {
-      void this.dispatch(connection, event, args);
+      void this.requests?.dispatch(connection, event, args);
     });
     socket.on('disconnect', (reason) => {
       this.connections.delete(socket.id);
@@ -329,185 +323,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.log.debug({ socket: socket.id, user: user.id, reason }, 'disconnected');
     });
     this.log.debug({ socket: socket.id, user: user.id, transport: connection.transport }, 'connected');
-  }
-
-  /** Handles one client event; never throws (every failure becomes an error ack or `rejected`). */
-  private async dispatch(
-    connection: Connection<Subscription>,
-    event: unknown,
-    args: unknown[],
-  ): Promise<void> {
-    const last = args[args.length - 1];
-    const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
-    const payload = ack && args.length === 1 ? undefined : args[0];
-    const name = typeof event === 'string' ? event.slice(0, 64) : String(event);
-    try {
-      if (!connection.bucket.take())
-        throw new ClientError(
-          'WS_ERR_RATE_LIMITED',
-          `more than WS_RATE_LIMIT_PER_SECOND=${this.config.rateLimitPerSecond} events/s (burst ${this.config.rateLimitBurst}); slow down`,
-        );
-      switch (event) {
-        case EVENTS.subscribe: {
-          if (!ack)
-            throw new ClientError('WS_ERR_BAD_REQUEST', 'subscribe needs an acknowledgement callback');
-          await this.subscribe(connection, payload, ack);
-          return;
-        }
-        case EVENTS.unsubscribe: {
-          const { channel } = parseUnsubscribe(payload);
-          const subscription = connection.subscriptions.get(channel);
-          if (!subscription) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', `not subscribed to ${channel}`);
-          this.unsubscribe(subscription);
-          ack?.({ ok: true, channel });
-          return;
-        }
-        case EVENTS.publish: {
-          const response = await this.publish(connection, payload);
-          ack?.(response);
-          return;
-        }
-        default:
-          throw new ClientError(
-            'WS_ERR_UNKNOWN_EVENT',
-            `unknown event ${JSON.stringify(name)}; send subscribe, unsubscribe or publish`,
-          );
-      }
-    } catch (err) {
-      const error = this.toClientError(err);
-      this.metrics.refused(error.code);
-      if (ack) ack({ ok: false, error: error.toBody() });
-      else if (error.code !== 'WS_ERR_RATE_LIMITED' && !connection.closing)
-        // Without an ack the client learns about the error from `rejected` — except for rate
-        // limiting, where answering every event would amplify the flood.
-        connection.socket.emit(EVENTS.rejected, { event: name, ...error.toBody() } satisfies RejectedEvent);
-    }
-  }
-
-  /** Answers `ack` itself: the ack must be written before the messages buffered meanwhile. */
-  private async subscribe(
-    connection: Connection<Subscription>,
-    payload: unknown,
-    ack: (response: SubscribeAck) => void,
-  ): Promise<void> {
-    const request = parseSubscribe(payload);
-    const { channel } = request;
-    if (connection.subscriptions.has(channel))
-      throw new ClientError(
-        'WS_ERR_ALREADY_SUBSCRIBED',
-        `already subscribed to ${channel}; unsubscribe first`,
-      );
-    if (connection.subscriptions.size >= this.config.maxSubscriptions)
-      throw new ClientError(
-        'WS_ERR_TOO_MANY_SUBSCRIPTIONS',
-        `at most WS_MAX_SUBSCRIPTIONS=${this.config.maxSubscriptions} channels per connection`,
-      );
-    await this.check(connection.user, channel, 'subscribe');
-    this.assertRedisAvailable();
-    if (connection.closing || connection.subscriptions.has(channel))
-      throw new ClientError('WS_ERR_ALREADY_SUBSCRIBED', `already subscribed to ${channel}`);
-    const hub = this.hub!;
-    const subscription = hub.add(connection, channel);
-    const rule = subscription.local.rule;
-    try {
-      await connection.socket.join(this.publisher.keys.room(channel));
-      await this.fanout!.ready(channel, REQUEST_TIMEOUT_MS);
-      const position = request.recover
-        ? await this.publisher.recover(channel, { ...request.recover, limit: hub.recoveryLimit(rule) })
-        : await this.publisher.position(channel);
-      if (subscription.removed) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', 'unsubscribed meanwhile');
-      this.metrics.historyTrimmed(rule.pattern, 0, position.trimmedByExpiry);
-      if (request.recover) this.metrics.recovery(rule.pattern, position.recovered);
-      const response: SubscribeAck = {
-        ok: true,
-        channel,
-        epoch: position.epoch,
-        offset: position.offset,
-        recovered: position.recovered,
-        publications: position.publications,
-      };
-      if (request.recover && !position.recovered && position.status !== 'position')
-        response.reason = position.status as SubscribeAck['reason'];
-      ack(response);
-      // Then what arrived meanwhile, after the ack on the same connection.
-      hub.activate(subscription, position);
-    } catch (err) {
-      this.unsubscribe(subscription);
-      throw err;
-    }
-  }
-
-  private unsubscribe(subscription: Subscription): void {
-    const last = this.hub!.remove(subscription);
-    const { socket, subscriptions } = subscription.connection;
-    // The connection may have subscribed again meanwhile: then it stays in the room.
-    if (socket.connected && !subscriptions.has(subscription.channel))
-      void socket.leave(this.publisher.keys.room(subscription.channel));
-    if (last) this.log.debug({ channel: subscription.channel }, 'last local subscriber left');
-  }
-
-  private async publish(connection: Connection<Subscription>, payload: unknown): Promise<PublishAck> {
-    const { channel, data } = parsePublish(payload);
-    let allowed = connection.publishAllowed.get(channel);
-    if (allowed === undefined) {
-      allowed = await this.allowed(connection.user, channel, 'publish');
-      if (connection.publishAllowed.size >= 256) connection.publishAllowed.clear();
-      connection.publishAllowed.set(channel, allowed);
-    }
-    if (!allowed) throw forbidden(channel, 'publish');
-    this.assertRedisAvailable();
-    const result = await this.publisher.publish(channel, data);
-    this.metrics.published(result.rule.pattern);
-    this.metrics.historyTrimmed(result.rule.pattern, result.trimmed.capacity, result.trimmed.expiry);
-    return { ok: true, channel, epoch: result.epoch, offset: result.offset };
-  }
-
-  private async check(user: User, channel: string, action: ChannelAction): Promise<void> {
-    if (!(await this.allowed(user, channel, action))) throw forbidden(channel, action);
-  }
-
-  private async allowed(user: User, channel: string, action: ChannelAction): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const decision = await Promise.race([
-        Promise.resolve(this.authorize(user, channel, action)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no decision within ${REQUEST_TIMEOUT_MS} ms`)),
-            REQUEST_TIMEOUT_MS,
-          );
-        }),
-      ]);
-      return decision === true;
-    } catch (err) {
-      this.log.error({ err: (err as Error).message, channel, action }, 'authorization check failed');
-      throw new ClientError('WS_ERR_INTERNAL', 'authorization check failed; try again');
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private toClientError(err: unknown): WsError {
-    if (err instanceof WsError) return err;
-    if (err instanceof RealtimeError) {
-      switch (err.code) {
-        case 'REALTIME_ERR_PAYLOAD_TOO_LARGE':
-          return new ClientError(
-            'WS_ERR_PAYLOAD_TOO_LARGE',
-            `payload larger than WS_MAX_PAYLOAD_BYTES=${this.config.maxPayloadBytes} bytes`,
-          );
-        case 'REALTIME_ERR_INVALID_PAYLOAD':
-          return new ClientError('WS_ERR_BAD_REQUEST', err.message);
-        case 'REALTIME_ERR_INVALID_CHANNEL':
-          return new ClientError('WS_ERR_INVALID_CHANNEL', err.message);
-        default:
-          break;
-      }
-    }
-    if (err instanceof PoolError)
-      return new ClientError('WS_ERR_UNAVAILABLE', 'Redis is unreachable: try again later');
-    this.log.error({ err }, 'unexpected error handling a client event');
-    return new ClientError('WS_ERR_INTERNAL', 'internal error');
   }
 
   private transportCounts(): { websocket: number; polling: number } {
@@ -581,11 +396,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     return this.pool?.status !== 'reconnecting';
   }
 
-  private assertRedisAvailable(): void {
-    if (!this.redisAvailable)
-      throw new ClientError('WS_ERR_UNAVAILABLE', 'Redis is unreachable: try again later');
-  }
-
   private setReady(ready: boolean): void {
     if (ready === this.readyState) return;
     this.readyState = ready;
@@ -627,10 +437,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
  */
 export function createWsServer(options: WsServerOptions): WsServer {
   return new WsServer(options);
-}
-
-function forbidden(channel: string, action: ChannelAction): ClientError {
-  return new ClientError('WS_ERR_FORBIDDEN', `not allowed to ${action} ${channel}`);
 }
 
 /** User, password and TLS of a redis:// URL, for Cluster nodes. */
