@@ -81,10 +81,11 @@ describe('limits', () => {
     const before = await drops('rate_limit');
     const acks = await Promise.all(Array.from({ length: 15 }, (_, i) => c.publish('chat.rate', i)));
     const limited = acks.filter((a) => !a.ok);
-    expect(acks.filter((a) => a.ok).length).toBe(10);
-    expect(limited.length).toBe(5);
+    // the burst of 10, plus at most one token refilled (10/s) while the 15 events arrive
+    expect(acks.filter((a) => a.ok).length).toBeGreaterThanOrEqual(10);
+    expect(limited.length).toBeGreaterThanOrEqual(4);
     expect(limited[0]).toMatchObject({ error: { code: 'WS_ERR_RATE_LIMITED' } });
-    expect(await drops('rate_limit')).toBe(before + 5);
+    expect(await drops('rate_limit')).toBe(before + limited.length);
     await sleep(250); // 10/s refills 2 tokens
     expect((await c.publish('chat.rate', 'again')).ok).toBe(true);
   });
