@@ -20,7 +20,11 @@ export class ConnectionFactory {
 
   constructor(private readonly options: ResolvedPoolOptions) {}
 
-  create(role: ConnectionRole, overrides: Partial<RedisOptions> = {}): RedisConnection {
+  create(
+    role: ConnectionRole,
+    overrides: Partial<RedisOptions> = {},
+    clusterOverrides: Partial<ClusterOptions> = {},
+  ): RedisConnection {
     const o = this.options;
     const id = ++this.sequence;
     const redisOptions: RedisOptions = {
@@ -37,7 +41,7 @@ export class ConnectionFactory {
       enableAutoPipelining: role === 'shared',
       // Only the shared lane reconnects in place; an exclusive connection that breaks is
       // destroyed and replaced by the pool, which is simpler to reason about.
-      retryStrategy: role === 'exclusive' ? () => null : (times: number) => this.reconnectDelay(times, role),
+      retryStrategy: role === 'exclusive' ? () => null : (times: number) => this.reconnectDelay(times),
       // Detects a frozen or black-holed peer while replies are pending; blocking commands on
       // exclusive connections are guarded per call instead.
       ...(role === 'shared' ? { socketTimeout: o.commandTimeoutMs } : {}),
@@ -58,8 +62,9 @@ export class ConnectionFactory {
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,
         slotsRefreshTimeout: Math.min(o.connectTimeoutMs, 2000),
-        clusterRetryStrategy: (times: number) => this.reconnectDelay(times, role),
+        clusterRetryStrategy: (times: number) => this.reconnectDelay(times),
         redisOptions: clusterNodeOptions(redisOptions),
+        ...clusterOverrides,
       };
       return new Cluster(target.nodes, clusterOptions);
     }
@@ -83,8 +88,8 @@ export class ConnectionFactory {
     return new Redis({ ...redisOptions, host: target.host, port: target.port, db: target.db });
   }
 
-  private reconnectDelay(times: number, role: ConnectionRole): number | null {
-    if (role !== 'bullmq' && times > this.options.retry.attempts) return null;
+  /** Reconnecting never stops by itself (the pool heals when Redis returns); the lanes decide when callers stop waiting. */
+  private reconnectDelay(times: number): number {
     return fullJitterDelay(times - 1, this.options.retry.baseDelayMs, this.options.retry.maxDelayMs);
   }
 }

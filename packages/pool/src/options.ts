@@ -5,8 +5,9 @@ import { ConfigError } from './errors.js';
 /** Reconnect policy: full-jitter exponential backoff, `random(0, min(maxDelayMs, baseDelayMs * 2^n))`. */
 export interface RetryOptions {
   /**
-   * Reconnect attempts in one outage before queued commands are failed and the connection
-   * rests; the next command starts a fresh connect, so a pool never stays dead.
+   * Failed reconnects during which commands keep waiting (each up to its deadline) for Redis to
+   * return; past that, commands fail at once with ConnectionError until a reconnect succeeds.
+   * Reconnecting itself never stops, so the pool heals by itself when Redis is back.
    * @defaultValue 20
    */
   attempts?: number;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Cluster, type Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { routeCommand } from './command-router.js';
 import { ConnectionFactory, connectWithDeadline, type RedisConnection } from './connection-factory.js';
@@ -195,10 +195,16 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /**
    * A dedicated connection for pub/sub, counted against `maxConnections`. It reconnects and
-   * resubscribes by itself; `quit()` it when done.
+   * resubscribes by itself; a SUBSCRIBE sent while Redis is unreachable waits for the reconnect
+   * instead of failing. `quit()` it when done. On Redis Cluster, `sharded: true` gives ioredis'
+   * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot).
    */
-  async subscriber(): Promise<RedisConnection> {
-    const conn = this.dedicatedConnection('subscriber');
+  async subscriber(options: { sharded?: boolean } = {}): Promise<RedisConnection> {
+    const conn = this.dedicatedConnection(
+      'subscriber',
+      {},
+      options.sharded ? { shardedSubscribers: true } : {},
+    );
     try {
       await connectWithDeadline(conn, this.options.connectTimeoutMs);
     } catch (err) {
@@ -370,12 +376,12 @@ export class Pool extends EventEmitter<PoolEvents> {
   private dedicatedConnection(
     role: 'subscriber' | 'bullmq',
     overrides: Partial<RedisOptions> = {},
+    clusterOverrides: Partial<ClusterOptions> = {},
   ): RedisConnection {
     this.assertOpen();
     const open = this.shared.openConnections + this.exclusive.size + this.dedicated.size;
     if (open >= this.options.maxConnections) throw new PoolExhaustedError(this.name, this.options.maxWaiting);
-    const conn = this.factory.create('bullmq', overrides);
-    if (role === 'subscriber' && !(conn instanceof Cluster)) conn.options.maxRetriesPerRequest = 0;
+    const conn = this.factory.create('bullmq', overrides, clusterOverrides);
     this.dedicated.add(conn);
     this.lastActivityAt = Date.now();
     conn.on('error', (err: Error) =>

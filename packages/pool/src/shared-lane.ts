@@ -44,6 +44,10 @@ export class SharedLane {
   private readonly waiting = new Set<Job>();
   private cursor = 0;
   private inFlightTotal = 0;
+  /** Reconnect attempts since the lane was last ready. */
+  private failedAttempts = 0;
+  /** Past `retry.attempts` failed reconnects: commands fail at once until a reconnect succeeds. */
+  private unreachable = false;
   private readonly cluster: boolean;
   private connected = false;
 
@@ -269,6 +273,10 @@ export class SharedLane {
   private dispatch(job: Job): void {
     const member = this.pick();
     if (member === null) {
+      if (this.unreachable) {
+        job.fail(this.unreachableError(this.members[0]!));
+        return;
+      }
       if (this.waiting.size >= this.options.offlineQueue) {
         job.fail(new OfflineQueueFullError(this.options.name, this.options.offlineQueue));
         return;
@@ -373,6 +381,8 @@ export class SharedLane {
     });
     conn.on('ready', () => {
       clearTimeout(m.readyWatchdog);
+      this.failedAttempts = 0;
+      this.unreachable = false;
       m.lastReplyAt = Date.now();
       m.lastError = null;
       if (!this.connected) {
@@ -385,18 +395,23 @@ export class SharedLane {
     });
     conn.on('reconnecting', () => {
       this.instruments.counters.reconnects++;
+      this.failedAttempts++;
+      if (this.failedAttempts > this.options.retry.attempts && !this.unreachable) {
+        // A long outage: stop making callers wait for it; reconnecting goes on in the background.
+        this.unreachable = true;
+        const err = this.unreachableError(m);
+        for (const job of [...this.waiting]) job.fail(err);
+        this.waiting.clear();
+      }
     });
     conn.on('close', () => {
       clearTimeout(m.readyWatchdog);
       if (this.readyConnections === 0) this.markDisconnected(m.lastError?.message ?? 'connection closed');
     });
     conn.on('end', () => {
-      // ioredis gave up reconnecting: fail what waits now; the next command starts afresh.
-      if (
-        this.readyConnections === 0 &&
-        this.members.every((x) => x.conn.status === 'end' || x.conn.status === 'wait')
-      ) {
-        const err = new ConnectionError(`Redis unreachable: ${m.lastError?.message ?? 'connection ended'}`, {
+      // Closed on purpose (idle disconnect, close): fail what waits; the next command reconnects.
+      if (this.members.every((x) => x.conn.status === 'end' || x.conn.status === 'wait')) {
+        const err = new ConnectionError(`Connection closed: ${m.lastError?.message ?? 'ended'}`, {
           cause: m.lastError,
         });
         for (const job of [...this.waiting]) job.fail(err);
@@ -404,6 +419,14 @@ export class SharedLane {
       }
     });
     return m;
+  }
+
+  private unreachableError(m: Member): ConnectionError {
+    const last = this.members.find((x) => x.lastError)?.lastError ?? m.lastError;
+    return new ConnectionError(
+      `Redis unreachable after ${this.failedAttempts} reconnect attempts${last ? `: ${last.message}` : ''}; still retrying`,
+      { cause: last },
+    );
   }
 
   private markDisconnected(reason: string): void {

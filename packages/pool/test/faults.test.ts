@@ -66,6 +66,26 @@ describe('Redis killed and restarted under load', () => {
   });
 });
 
+describe('a long outage', () => {
+  test('past retry.attempts commands fail at once, reconnecting goes on, and the pool heals without a command', async () => {
+    const redis = await startRedis();
+    const pool = track(
+      createPool({ url: redis.url, name: 'outage', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }),
+    );
+    await pool.connect();
+    await redis.kill();
+    await waitUntil(() => pool.stats().counters.reconnects > 4, 5_000, 'reconnect attempts');
+    const started = Date.now();
+    const { error } = await settle(pool.call('GET', 'x'));
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error?.message).toMatch(/still retrying/);
+    await redis.restart();
+    await waitUntil(() => pool.stats().connected, 2_000, 'the pool to reconnect by itself');
+    expect(await pool.call('PING')).toBe('PONG');
+  });
+});
+
 describe('frozen Redis (SIGSTOP)', () => {
   test('a command rejects at commandTimeoutMs with CommandTimeoutError and the pool recovers after thaw', async () => {
     const redis = await startRedis();

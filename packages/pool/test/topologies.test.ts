@@ -108,3 +108,20 @@ describe('Redis Sentinel', () => {
     await pool.close();
   }, 90_000);
 });
+
+describe('sharded pub/sub on Redis Cluster', () => {
+  test('subscriber({ sharded: true }) receives SPUBLISH from channels on every master', async () => {
+    const cluster = await startCluster({ masters: 3 });
+    const pool = createPool({ cluster: { nodes: cluster.startupNodes }, name: 'sharded' });
+    const sub = await pool.subscriber({ sharded: true });
+    const channels = Array.from({ length: 12 }, (_, i) => `room:${i}`);
+    const received = new Set<string>();
+    sub.on('smessage', (channel: string) => received.add(channel));
+    for (const channel of channels) await sub.ssubscribe(channel);
+    for (const channel of channels) await pool.call('SPUBLISH', channel, 'hi');
+    await waitUntil(() => received.size === channels.length, 5_000, 'every sharded message');
+    expect(pool.stats().dedicated).toBe(1);
+    await sub.quit();
+    await pool.close();
+  }, 60_000);
+});
