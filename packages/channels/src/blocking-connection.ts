@@ -1,13 +1,12 @@
 import { CommandTimeoutError, type Lease, type Pool } from '@redpool/pool';
 
 /**
- * The one connection a receive loop blocks on, leased from the pool's exclusive lane. It is
- * handed back now and then (at half the pool's `leaseWarnMs`) so the pool never mistakes the long
- * lease for a leak, and destroyed after an error, since its state is then unknown.
+ * The one connection a receive loop blocks on, leased from the pool's exclusive lane as a
+ * long-lived lease (no leak warning), and destroyed after an error, since its state is then
+ * unknown.
  */
 export class BlockingConnection {
   private lease: Lease | null = null;
-  private leasedAt = 0;
 
   constructor(private readonly pool: Pool) {}
 
@@ -35,13 +34,8 @@ export class BlockingConnection {
 
   /** Leases a connection now (if none is held) so that a following `blpop` does not wait for one. */
   async ensure(): Promise<Lease> {
-    const warnMs = this.pool.options.leaseWarnMs;
     if (this.lease !== null && this.lease.connection.status !== 'ready') await this.destroy();
-    if (this.lease !== null && warnMs > 0 && Date.now() - this.leasedAt > warnMs / 2) await this.release();
-    if (this.lease === null) {
-      this.lease = await this.pool.acquire();
-      this.leasedAt = Date.now();
-    }
+    if (this.lease === null) this.lease = await this.pool.acquire({ leaseWarnMs: 0 });
     return this.lease;
   }
 

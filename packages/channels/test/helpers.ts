@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from '@jest/globals';
 import { createPool, type Pool, type PoolOptions } from '@redpool/pool';
-import type { RedisCluster, RedisServer } from '@redpool/testkit';
+import { type RedisCluster, type RedisServer, settle } from '@redpool/testkit';
 import { type Logger, pino } from 'pino';
 import { type ChannelLayer, type ChannelLayerOptions, createChannelLayer } from '../src/index.js';
 
@@ -10,34 +10,7 @@ export function uniquePrefix(label = 't'): string {
   return `${label}-${randomBytes(4).toString('hex')}`;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it is true or `timeoutMs` passes. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(10);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-/** Settles a promise into its value or error, so rejections are asserted without going unhandled. */
-export async function settle<T>(
-  promise: Promise<T>,
-): Promise<{ value?: T; error?: Error & { code?: string } }> {
-  try {
-    return { value: await promise };
-  } catch (error) {
-    return { error: error as Error & { code?: string } };
-  }
-}
+export { settle, sleep, waitUntil as waitFor } from '@redpool/testkit';
 
 /** Asserts that a receive times out (channels_redis' `async_timeout.timeout(1)` around receive). */
 export async function expectNoMessage(layer: ChannelLayer, channel: string, timeoutMs = 1000): Promise<void> {

@@ -17,6 +17,15 @@ export interface Lease {
   destroy(): Promise<void>;
 }
 
+/** Options of one lease. */
+export interface AcquireOptions {
+  /**
+   * Report this lease as a probable leak after this long; `0` for a lease that is meant to be
+   * long-lived (a receive loop, a subscriber-like consumer). @defaultValue the pool's `leaseWarnMs`
+   */
+  leaseWarnMs?: number;
+}
+
 interface Waiter {
   settled: boolean;
   reject(err: Error): void;
@@ -78,7 +87,8 @@ export class ExclusiveLane {
   }
 
   /** Leases a connection within `acquireTimeoutMs`. */
-  acquire(): Promise<Lease> {
+  acquire(options: AcquireOptions = {}): Promise<Lease> {
+    const leaseWarnMs = options.leaseWarnMs ?? this.options.leaseWarnMs;
     const pool = this.ensurePool();
     const started = performance.now();
     if (pool.available === 0 && this.waiters.size - pool.spareResourceCapacity >= this.options.maxWaiting) {
@@ -115,7 +125,7 @@ export class ExclusiveLane {
           this.waiters.delete(waiter);
           clearTimeout(timer);
           this.ctx.instruments.acquireFinished((performance.now() - started) / 1000, false);
-          resolve(this.lend(pool, conn));
+          resolve(this.lend(pool, conn, leaseWarnMs));
         },
         (err: Error) => {
           const mapped =
@@ -161,16 +171,16 @@ export class ExclusiveLane {
     clearTimeout(timer);
   }
 
-  private lend(pool: GenericPool<RedisConnection>, conn: RedisConnection): Lease {
+  private lend(pool: GenericPool<RedisConnection>, conn: RedisConnection, leaseWarnMs: number): Lease {
     const loan: Loan = { leasedAt: Date.now(), warnTimer: undefined };
-    if (this.options.leaseWarnMs > 0) {
+    if (leaseWarnMs > 0) {
       loan.warnTimer = setTimeout(() => {
         this.ctx.instruments.counters.leaseWarnings++;
         this.ctx.log.warn(
-          { heldMs: Date.now() - loan.leasedAt, leaseWarnMs: this.options.leaseWarnMs },
+          { heldMs: Date.now() - loan.leasedAt, leaseWarnMs },
           'connection lease held past leaseWarnMs: probable leak (release() or destroy() it)',
         );
-      }, this.options.leaseWarnMs);
+      }, leaseWarnMs);
       loan.warnTimer.unref();
     }
     this.loans.set(conn, loan);

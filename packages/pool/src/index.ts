@@ -10,7 +10,7 @@ export {
   PoolExhaustedError,
   UnsupportedCommandError,
 } from './errors.js';
-export type { Lease } from './exclusive-lane.js';
+export type { AcquireOptions, Lease } from './exclusive-lane.js';
 export {
   DEFAULT_HEARTBEAT_PREFIX,
   type Heartbeat,

@@ -11,7 +11,7 @@ import {
   PoolExhaustedError,
   UnsupportedCommandError,
 } from './errors.js';
-import { ExclusiveLane, type Lease } from './exclusive-lane.js';
+import { type AcquireOptions, ExclusiveLane, type Lease } from './exclusive-lane.js';
 import { Instruments } from './instruments.js';
 import { createLogger } from './logger.js';
 import { type PoolOptions, type ResolvedPoolOptions, resolveOptions } from './options.js';
@@ -161,9 +161,9 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   /** Leases an exclusive connection; give it back with `release()` (or `destroy()` after an error). */
-  async acquire(): Promise<Lease> {
+  async acquire(options: AcquireOptions = {}): Promise<Lease> {
     this.assertOpen();
-    return this.exclusive.acquire();
+    return this.exclusive.acquire(options);
   }
 
   /**
