@@ -75,6 +75,7 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
   private reportContext: ReportJobContext | undefined;
   private ops: OpsServer | undefined;
   private closing: Promise<void> | undefined;
+  private readonly recentErrors = new Map<string, { at: number; suppressed: number }>();
 
   constructor(private readonly options: WorkerAppOptions) {
     super();
@@ -225,15 +226,17 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     registerQueueMetrics(this.registry, this.queues, (err) =>
       log.debug({ err: err.message }, 'job counts unavailable'),
     );
-    await reports.upsertJobScheduler(
-      POOL_USAGE_REPORT,
-      { every: config.reportIntervalMs },
-      {
-        name: POOL_USAGE_REPORT,
-        data: {},
-        opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-      },
-    );
+    await this.upsertScheduler(reports);
+    // A Redis that restarted without its data lost the scheduler too: upsert again on every
+    // reconnect (an upsert of an existing scheduler changes nothing and runs nothing extra).
+    pool.on('connected', ({ reason }) => {
+      if (this.currentStatus !== 'ready') return;
+      this.upsertScheduler(reports).then(
+        () => log.info({ reason }, 'Redis reconnected: pool-usage-report scheduler upserted again'),
+        (err: Error) =>
+          log.warn({ err: err.message }, 'pool-usage-report scheduler not upserted after reconnect'),
+      );
+    });
     const instruments = registerWorkerMetrics(this.registry);
     const reportWorker = new Worker(REPORTS_QUEUE, (job: Job) => this.runScheduledReport(job), {
       connection: this.bullmqConnection(pool),
@@ -253,6 +256,18 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
+  private async upsertScheduler(reports: Queue): Promise<void> {
+    await reports.upsertJobScheduler(
+      POOL_USAGE_REPORT,
+      { every: this.config.reportIntervalMs },
+      {
+        name: POOL_USAGE_REPORT,
+        data: {},
+        opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      },
+    );
+  }
+
   private async runScheduledReport(job: Job): Promise<{ processes: number; warnings: number }> {
     if (job.name !== POOL_USAGE_REPORT) throw new Error(`unknown job ${job.name} on ${REPORTS_QUEUE}`);
     try {
@@ -265,11 +280,28 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     }
   }
 
+  /** Logs a background error; the same one again within 10 s is counted, not logged (reconnect storms). */
   private backgroundError(err: Error, where: string): void {
-    this.log.warn({ err: err.message, where }, 'background error');
+    const key = `${where}\u0000${err.message}`;
+    const now = Date.now();
+    const seen = this.recentErrors.get(key);
+    if (seen !== undefined && now - seen.at < 10_000) {
+      seen.suppressed++;
+    } else {
+      this.log.warn(
+        { err: err.message, where, ...(seen?.suppressed ? { suppressed: seen.suppressed } : {}) },
+        'background error',
+      );
+      this.recentErrors.set(key, { at: now, suppressed: 0 });
+      if (this.recentErrors.size > 100) this.recentErrors.clear();
+    }
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
+  /**
+   * Every step has a deadline: with Redis down, BullMQ's `close()` and ioredis' `quit()` would
+   * otherwise wait for a reconnect that may never come.
+   */
   private async shutDown(graceMs: number): Promise<void> {
     if (this.currentStatus === 'closed') return;
     const { log } = this;
@@ -282,39 +314,31 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
         `worker stopping: finishing running jobs (up to ${graceMs} ms)`,
       );
     }
-    await this.heartbeat?.stop();
+    const step = async (what: string, work: () => Promise<unknown> | undefined, deadlineMs: number) => {
+      const done = await settleWithin(work(), deadlineMs);
+      if (!done) log.warn({ step: what, deadlineMs }, `shutdown: ${what} did not finish in time; going on`);
+      return done;
+    };
+    await step('heartbeat stop', () => this.heartbeat?.stop(), 1_000);
     const closing = Promise.all(this.workers.map((w) => w.close()));
-    closing.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      closing.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
+    if (!(await settleWithin(closing, graceMs))) {
       log.warn(
         { graceMs },
         'jobs still running at the shutdown deadline: cancelling them (they will be retried)',
       );
       for (const w of this.workers) w.cancelAllJobs('worker shutting down');
-      const settled = await Promise.race([
-        closing.then(() => true),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), 2_000);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!settled) log.warn('workers did not stop after cancelling; closing connections under them');
+      // After a Redis outage BullMQ can take a few seconds to leave its retry delays.
+      await step('workers close', () => closing, 5_000);
     }
-    await Promise.all(this.queues.map((q) => q.close().catch(() => undefined)));
-    await this.transport
-      ?.close?.()
-      .catch((err: Error) => log.warn({ err: err.message }, 'transport close failed'));
-    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
-    await this.poolInstance?.close({ timeoutMs: 2_000 });
-    await this.ops?.close();
+    await step('queues close', () => Promise.all(this.queues.map((q) => q.close())), 1_000);
+    await step('transport close', () => this.transport?.close?.(), 1_000);
+    await Promise.all(
+      this.connections.map(async (c) => {
+        if (!(await settleWithin(c.quit(), 500))) c.disconnect();
+      }),
+    );
+    await step('pool close', () => this.poolInstance?.close({ timeoutMs: 2_000 }), 3_000);
+    await step('http close', () => this.ops?.close(), 1_000);
     this.setStatus('closed');
     if (wasReady) log.info({ event: 'worker-stopped', ms: Date.now() - started }, 'worker stopped');
   }
@@ -326,6 +350,26 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     this.log.debug({ from: previous, to: next }, 'status');
     this.emit('status', next);
     (this.emit as (event: WorkerStatus) => boolean)(next);
+  }
+}
+
+/** Resolves true when `work` settles (either way) within `ms`, false when the deadline passes first. */
+async function settleWithin(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (work === undefined) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([
+      settled,
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

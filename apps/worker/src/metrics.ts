@@ -12,14 +12,30 @@ export const JOB_STATES = [
   'failed',
 ] as const;
 
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  promise.catch(() => undefined); // settles after the deadline: not unhandled
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`job counts of ${what} not read within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /**
  * `redpool_queue_jobs{queue,state}`: BullMQ job counts read with `getJobCounts` at scrape time.
- * A queue whose read fails is left out of that scrape instead of failing `/metrics`.
+ * A queue whose read fails or takes longer than `timeoutMs` is left out of that scrape instead of
+ * failing (or hanging) `/metrics`.
  */
 export function registerQueueMetrics(
   registry: Registry,
   queues: readonly Queue[],
   onError: (err: Error) => void = () => undefined,
+  timeoutMs = 2_000,
 ): void {
   new Gauge({
     name: 'redpool_queue_jobs',
@@ -31,7 +47,8 @@ export function registerQueueMetrics(
       await Promise.all(
         queues.map(async (queue) => {
           try {
-            const counts = await queue.getJobCounts(...JOB_STATES);
+            // BullMQ connections wait for Redis forever (maxRetriesPerRequest: null): bound the scrape.
+            const counts = await withTimeout(queue.getJobCounts(...JOB_STATES), timeoutMs, queue.name);
             for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
           } catch (err) {
             onError(err as Error);

@@ -3,6 +3,8 @@ import type { PoolUsageReport } from './report.js';
 
 /** How long one read of the latest report serves the gauges (one scrape reads Redis once). */
 const SHARE_MS = 1_000;
+/** A scrape never waits longer than this for Redis (the gauges are left out instead). */
+const READ_TIMEOUT_MS = 2_000;
 
 /**
  * Registers the `redpool_report_*` gauges. They are filled at scrape time from the newest report
@@ -18,10 +20,21 @@ export function registerReportMetrics(
   const read = (): Promise<PoolUsageReport | null> => {
     const now = Date.now();
     if (shared === null || now - shared.at > SHARE_MS) {
-      const value = latest().catch((err: Error) => {
-        onError(err);
-        return null;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`latest report not read within ${READ_TIMEOUT_MS} ms`)),
+          READ_TIMEOUT_MS,
+        );
       });
+      const reading = latest();
+      reading.catch(() => undefined);
+      const value = Promise.race([reading, deadline])
+        .catch((err: Error) => {
+          onError(err);
+          return null;
+        })
+        .finally(() => clearTimeout(timer));
       shared = { at: now, value };
     }
     return shared.value;

@@ -134,6 +134,33 @@ describe('operations', () => {
   });
 });
 
+describe('Redis outage', () => {
+  test('readiness fails while Redis is down, /metrics still answers, and reports resume after a restart that lost the data', async () => {
+    const own = await startRedis();
+    const app = newApp(
+      { redisUrl: own.url, keyPrefix: 'outage', bullmqPrefix: 'outage', reportIntervalMs: 500 },
+      { publish: async () => undefined },
+    );
+    const reports: string[] = [];
+    app.on('reported', (r) => reports.push(r.at));
+    await app.start();
+    await waitFor(() => reports.length >= 1, 5_000, 'first report');
+    await own.kill();
+    await waitFor(async () => (await get(app.port, '/readyz')).status === 503, 10_000, 'not ready');
+    const started = Date.now();
+    const metrics = await get(app.port, '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(metrics.body).toContain('redpool_pool_max_connections{pool="worker"}');
+    expect(metrics.body).not.toContain('redpool_queue_jobs{'); // left out, not hanging
+    const before = reports.length;
+    await own.restart(); // no persistence: queues, scheduler and stream are gone
+    await waitFor(async () => (await get(app.port, '/readyz')).status === 200, 15_000, 'ready again');
+    await waitFor(() => reports.length > before, 15_000, 'a report after the restart');
+    await app.close();
+  }, 60_000);
+});
+
 describe('graceful shutdown', () => {
   test('stops taking jobs, lets a running one finish, then closes everything', async () => {
     let release: () => void = () => undefined;
