@@ -179,7 +179,7 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     return this.closing;
   }
 
-  /** Stops at once: running jobs are cancelled (BullMQ retries them after their lock expires). */
+  /** Stops at once: running jobs are cancelled (a failed attempt, retried after its backoff). */
   destroy(): Promise<void> {
     this.closing ??= this.shutDown(0);
     return this.closing;
