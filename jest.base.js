@@ -30,5 +30,8 @@ export function jestConfig(overrides = {}) {
     // Tests start real redis-server processes; one file at a time keeps the 2-core box honest.
     maxWorkers: 1,
     verbose: true,
+    // Every test file stops its servers and clients in afterAll; a library timer that outlives
+    // them (ioredis' disconnect timer, BullMQ's close) must not keep CI waiting.
+    forceExit: true,
   };
 }
