@@ -10,6 +10,7 @@ const args = [
   'run',
   'test',
   '--concurrency=1',
+  '--continue',
   '--output-logs=full',
   ...process.argv.slice(2),
 ];
