@@ -1,6 +1,6 @@
 import { PoolError } from '@redpool/pool';
-import type { Publisher } from '@redpool/realtime';
-import { RealtimeError } from '@redpool/realtime';
+import type { ChannelRule, Publisher } from '@redpool/realtime';
+import { isValidChannel, RealtimeError } from '@redpool/realtime';
 import type { Logger } from 'pino';
 import type { Authorizer, ChannelAction, User } from './authorization.js';
 import type { ChannelHub, Subscription } from './channel-hub.js';
@@ -8,7 +8,7 @@ import type { WsConfig } from './config.js';
 import type { Connection } from './connection.js';
 import { ClientError, WsError } from './errors.js';
 import type { Fanout } from './fanout.js';
-import type { WsMetrics } from './metrics.js';
+import type { DropPattern, WsMetrics } from './metrics.js';
 import {
   EVENTS,
   type PublishAck,
@@ -82,7 +82,7 @@ export class ClientRequests {
       }
     } catch (err) {
       const error = this.toClientError(err);
-      this.deps.metrics.refused(error.code);
+      this.deps.metrics.refused(error.code, this.dropPatternOf(payload));
       if (ack) ack({ ok: false, error: error.toBody() });
       else if (error.code !== 'WS_ERR_RATE_LIMITED' && !connection.closing)
         // Without an ack the client learns about the error from `rejected` — except for rate
@@ -123,7 +123,7 @@ export class ClientRequests {
         ? await this.deps.publisher.recover(channel, { ...request.recover, limit: hub.recoveryLimit(rule) })
         : await this.deps.publisher.position(channel);
       if (subscription.removed) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', 'unsubscribed meanwhile');
-      this.deps.metrics.historyTrimmed(rule.pattern, 0, position.trimmedByExpiry);
+      this.deps.metrics.historyTrimmed(rule.pattern, 0, position.trimmedByExpiry, this.dropPattern(rule));
       if (request.recover) this.deps.metrics.recovery(rule.pattern, position.recovered);
       const response: SubscribeAck = {
         ok: true,
@@ -165,8 +165,25 @@ export class ClientRequests {
     this.assertRedisAvailable();
     const result = await this.deps.publisher.publish(channel, data);
     this.deps.metrics.published(result.rule.pattern);
-    this.deps.metrics.historyTrimmed(result.rule.pattern, result.trimmed.capacity, result.trimmed.expiry);
+    this.deps.metrics.historyTrimmed(
+      result.rule.pattern,
+      result.trimmed.capacity,
+      result.trimmed.expiry,
+      this.dropPattern(result.rule),
+    );
     return { ok: true, channel, epoch: result.epoch, offset: result.offset };
+  }
+
+  /** The drops' `pattern` label of a rule: its pattern, or `other` for the fallback (bounded cardinality). */
+  dropPattern(rule: ChannelRule): string {
+    return rule === this.deps.publisher.options.channels.fallback ? 'other' : rule.pattern;
+  }
+
+  /** The drops' `pattern` label of a request payload naming a valid channel; none otherwise. */
+  private dropPatternOf(payload: unknown): DropPattern {
+    const channel = (payload as { channel?: unknown } | null | undefined)?.channel;
+    if (typeof channel !== 'string' || !isValidChannel(channel)) return undefined;
+    return this.dropPattern(this.deps.publisher.options.channels.match(channel));
   }
 
   private async check(user: User, channel: string, action: ChannelAction): Promise<void> {

@@ -65,6 +65,22 @@ export interface WsConfig {
   fanout: 'auto' | FanoutMode;
   /** How long a channel's epoch and offset outlive its last activity, ms. @defaultValue 604800000 (7 days) */
   metaTtlMs: number;
+  /** How long a drain (SIGTERM, SIGINT, a supervisor restart) may take before the rest are closed, s. @defaultValue 30 */
+  drainGraceSeconds: number;
+  /** Connections asked to reconnect elsewhere per drain batch (raised so that all are asked within half the grace period). @defaultValue 100 */
+  drainBatchSize: number;
+  /** Time between two drain batches, ms. @defaultValue 100 */
+  drainBatchIntervalMs: number;
+  /** Engine.IO heartbeat: the server pings every interval, ms. @defaultValue 25000 */
+  pingIntervalMs: number;
+  /** Engine.IO heartbeat: a client that has not answered a ping within this is closed, ms. @defaultValue 20000 */
+  pingTimeoutMs: number;
+  /** Idle time before the first TCP keepalive probe on accepted sockets, ms; 0 turns keepalive off. @defaultValue 30000 */
+  tcpKeepAliveMs: number;
+  /** Worker processes behind a supervisor that holds the port (SIGHUP restarts them); 0 runs one process. @defaultValue 0 */
+  workers: number;
+  /** How long a supervisor restart waits for the new workers to be ready before giving up, ms. @defaultValue 30000 */
+  workerReadyTimeoutMs: number;
 }
 
 /** The secret used when WS_JWT_SECRET is unset outside production; never use it in production. */
@@ -97,6 +113,14 @@ export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
   namespace: DEFAULT_PUBLISHER_OPTIONS.namespace,
   fanout: 'auto',
   metaTtlMs: DEFAULT_PUBLISHER_OPTIONS.metaTtlMs,
+  drainGraceSeconds: 30,
+  drainBatchSize: 100,
+  drainBatchIntervalMs: 100,
+  pingIntervalMs: 25_000,
+  pingTimeoutMs: 20_000,
+  tcpKeepAliveMs: 30_000,
+  workers: 0,
+  workerReadyTimeoutMs: 30_000,
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -356,6 +380,68 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     defaultText: '7d',
     shared: true,
     parse: (raw) => parseDuration(raw, 'REALTIME_META_TTL'),
+  },
+  {
+    name: 'WS_DRAIN_GRACE_SECONDS',
+    field: 'drainGraceSeconds',
+    allowed: 'an integer from 1 to 3600',
+    description:
+      'on SIGTERM/SIGINT (or a supervisor restart) clients are asked to reconnect elsewhere; whoever is still connected after this many seconds is closed, then the process exits 0. Keep terminationGracePeriodSeconds above it plus the preStop sleep',
+    parse: integer(1, 3600),
+  },
+  {
+    name: 'WS_DRAIN_BATCH_SIZE',
+    field: 'drainBatchSize',
+    allowed: 'an integer from 1 to 100000',
+    description:
+      'connections asked to reconnect per drain batch; raised as needed so that every connection is asked within half of WS_DRAIN_GRACE_SECONDS',
+    parse: integer(1, 100_000),
+  },
+  {
+    name: 'WS_DRAIN_BATCH_INTERVAL_MS',
+    field: 'drainBatchIntervalMs',
+    allowed: 'an integer from 10 to 60000',
+    description: 'time between two drain batches, so reconnecting clients do not all arrive at once',
+    parse: integer(10, 60_000),
+  },
+  {
+    name: 'WS_PING_INTERVAL_MS',
+    field: 'pingIntervalMs',
+    allowed: 'an integer from 100 to 300000',
+    description:
+      'Engine.IO heartbeat: the server pings every client this often; a client that vanished without a FIN is closed within WS_PING_INTERVAL_MS + WS_PING_TIMEOUT_MS; proxy idle timeouts must be longer than the sum',
+    parse: integer(100, 300_000),
+  },
+  {
+    name: 'WS_PING_TIMEOUT_MS',
+    field: 'pingTimeoutMs',
+    allowed: 'an integer from 100 to 300000',
+    description: 'Engine.IO heartbeat: how long the server waits for the pong before closing the connection',
+    parse: integer(100, 300_000),
+  },
+  {
+    name: 'WS_TCP_KEEPALIVE_MS',
+    field: 'tcpKeepAliveMs',
+    allowed: 'an integer from 0 to 7200000 (0: off)',
+    description:
+      'idle time before the kernel sends the first TCP keepalive probe on an accepted socket (then every second, 10 probes); catches dead peers below the heartbeat, e.g. idle HTTP keep-alive sockets',
+    parse: integer(0, 7_200_000),
+  },
+  {
+    name: 'WS_WORKERS',
+    field: 'workers',
+    allowed: 'an integer from 0 to 256',
+    description:
+      'run a supervisor (node:cluster primary) holding the port with this many worker processes; SIGHUP starts new workers, waits until they are ready, then drains the old ones (0: one process, no supervisor)',
+    parse: integer(0, 256),
+  },
+  {
+    name: 'WS_WORKER_READY_TIMEOUT_MS',
+    field: 'workerReadyTimeoutMs',
+    allowed: 'an integer from 1000 to 600000',
+    description:
+      'how long a supervisor restart waits for the new workers to be ready; past it the new workers are stopped and the old ones keep serving',
+    parse: integer(1000, 600_000),
   },
 ];
 

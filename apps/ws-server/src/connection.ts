@@ -56,7 +56,8 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     readonly user: User,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
-    private readonly onRefused: (code: WsErrorCode) => void,
+    /** Counts a refusal; `channel` when it concerned one. */
+    private readonly onRefused: (code: WsErrorCode, channel?: string) => void,
   ) {
     this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
     const engine = this.engine;
@@ -89,7 +90,7 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     // through to a client that keeps up; the bound is outboundBufferBytes + one message.
     const pending = this.pendingBytes;
     if (pending > 0 && pending + delivery.bytes > this.limits.outboundBufferBytes) {
-      this.closeSlowConsumer();
+      this.closeSlowConsumer(delivery.pub.channel);
       return false;
     }
     if (delivery.write) delivery.write(this.socket);
@@ -141,8 +142,8 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     clearTimeout(this.expiryTimer);
   }
 
-  private closeSlowConsumer(): void {
-    this.onRefused('WS_ERR_SLOW_CONSUMER');
+  private closeSlowConsumer(channel: string): void {
+    this.onRefused('WS_ERR_SLOW_CONSUMER', channel);
     this.log.warn(
       {
         user: this.user.id,

@@ -18,6 +18,7 @@ export const WS_ERROR_CODES = [
   'WS_ERR_UNAVAILABLE',
   'WS_ERR_SLOW_CONSUMER',
   'WS_ERR_INTERNAL',
+  'WS_ERR_DRAINING',
 ] as const;
 
 export type WsErrorCode = (typeof WS_ERROR_CODES)[number];
@@ -39,6 +40,7 @@ export const DROP_REASON: Readonly<Record<WsErrorCode, string>> = {
   WS_ERR_UNAVAILABLE: 'unavailable',
   WS_ERR_SLOW_CONSUMER: 'slow_consumer',
   WS_ERR_INTERNAL: 'internal',
+  WS_ERR_DRAINING: 'draining',
 };
 
 /** The error body clients receive in acks, `rejected` events and `connect_error.data`. */

@@ -16,12 +16,14 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Everything on the HTTP port that is not Socket.IO (`/socket.io/`, including the client script at
- * `/socket.io/socket.io.js`): `/healthz`, `/readyz`, `/metrics`, `/stats`, the chat page, and — in
- * development only — `/dev/token` and `/dev/notify`.
+ * `/socket.io/socket.io.js`): `/healthz`, `/readyz`, `/metrics`, `/stats`, `/drain`, the chat
+ * page, and — in development only — `/dev/token` and `/dev/notify`. Each request is counted while
+ * in flight (`http` in the connection counts).
  */
 export function createRequestHandler(server: WsServer): RequestListener {
   const cache = new Map<string, Buffer>();
   return (req, res) => {
+    server.tracker.trackRequest(res);
     void handle(server, cache, req, res).catch((err: unknown) => {
       server.log.error({ err, url: req.url?.split('?')[0] }, 'http handler failed');
       if (!res.headersSent) send(res, 500, { error: 'internal error' });
@@ -51,7 +53,18 @@ async function handle(
     case '/readyz':
       return server.ready
         ? send(res, 200, { ready: true })
-        : send(res, 503, { ready: false, status: server.status, reason: 'Redis unreachable or not running' });
+        : send(res, 503, {
+            ready: false,
+            status: server.status,
+            reason:
+              server.status === 'draining'
+                ? 'draining: clients are moving to other instances'
+                : server.status === 'running'
+                  ? 'Redis unreachable'
+                  : 'not running',
+          });
+    case '/drain':
+      return send(res, 200, server.drainStatus());
     case '/metrics': {
       const registry = server.metrics.registry;
       const body = await registry.metrics();

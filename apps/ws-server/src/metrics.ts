@@ -1,14 +1,20 @@
 import { type Pool, registerPoolMetrics } from '@redpool/pool';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConnectionCounts } from './connection-tracker.js';
 import { DROP_REASON, type WsErrorCode } from './errors.js';
 
 /** Snapshot sources the gauges read at scrape time. */
 export interface GaugeSources {
-  connections(): { websocket: number; polling: number };
+  connections(): ConnectionCounts;
   subscriptions(): number;
   channels(): number;
   ready(): boolean;
+  /** Whether a drain runs, since when (ms since the epoch, 0 if not), and the grace period (s). */
+  drain(): { draining: boolean; startedAtMs: number; graceSeconds: number };
 }
+
+/** The `pattern` label of drops: a configured channel pattern, `other` (no pattern matched), or none. */
+export type DropPattern = string | undefined;
 
 /**
  * The ws-server's Prometheus metrics (`redpool_ws_*`, base units, `_total` counters) plus the
@@ -18,7 +24,7 @@ export class WsMetrics {
   readonly registry = new Registry();
   private readonly messages: Counter<'pattern' | 'direction'>;
   private readonly trimmed: Counter<'pattern' | 'reason'>;
-  private readonly drops: Counter<'reason'>;
+  private readonly drops: Counter<'reason' | 'pattern'>;
   private readonly recoveries: Counter<'pattern' | 'result'>;
   private readonly gaps: Counter<'result'>;
   private readonly latency: Histogram<'pattern'>;
@@ -29,13 +35,39 @@ export class WsMetrics {
     const registers = [this.registry];
     new Gauge({
       name: 'redpool_ws_connections',
-      help: 'Live Socket.IO connections by transport',
+      help: 'Live connections by type: Engine.IO sessions by transport (websocket, polling), plain HTTP requests in flight (http)',
       labelNames: ['transport'],
       registers,
       collect() {
         const c = sources.connections();
         this.set({ transport: 'websocket' }, c.websocket);
         this.set({ transport: 'polling' }, c.polling);
+        this.set({ transport: 'http' }, c.http);
+      },
+    });
+    new Gauge({
+      name: 'redpool_ws_draining',
+      help: '1 while the instance drains (SIGTERM, SIGINT or a supervisor restart): clients are being asked to reconnect elsewhere',
+      registers,
+      collect() {
+        this.set(sources.drain().draining ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'redpool_ws_drain_started_timestamp_seconds',
+      help: 'When the current drain started (Unix time); 0 when not draining',
+      registers,
+      collect() {
+        const d = sources.drain();
+        this.set(d.draining ? d.startedAtMs / 1000 : 0);
+      },
+    });
+    new Gauge({
+      name: 'redpool_ws_drain_grace_seconds',
+      help: 'The drain grace period (WS_DRAIN_GRACE_SECONDS): connections left after it are closed and the process exits',
+      registers,
+      collect() {
+        this.set(sources.drain().graceSeconds);
       },
     });
     new Gauge({
@@ -76,8 +108,8 @@ export class WsMetrics {
     });
     this.drops = new Counter({
       name: 'redpool_ws_drops_total',
-      help: 'Messages and requests dropped or refused, by reason (capacity, expiry, slow_consumer, rate_limit, auth, ...)',
-      labelNames: ['reason'],
+      help: 'Messages and requests dropped or refused, by reason (capacity, expiry, slow_consumer, rate_limit, auth, ...) and channel pattern (configured patterns, other) when a channel is known',
+      labelNames: ['reason', 'pattern'],
       registers,
     });
     this.recoveries = new Counter({
@@ -125,19 +157,26 @@ export class WsMetrics {
     child.observe(Math.max(0, seconds));
   }
 
-  historyTrimmed(pattern: string, capacity: number, expiry: number): void {
+  /** `dropPattern` is the drops' `pattern` label of the same channels (see {@link WsMetrics.dropPattern}). */
+  historyTrimmed(
+    pattern: string,
+    capacity: number,
+    expiry: number,
+    dropPattern: DropPattern = pattern,
+  ): void {
     if (capacity > 0) {
       this.trimmed.inc({ pattern, reason: 'capacity' }, capacity);
-      this.drops.inc({ reason: 'capacity' }, capacity);
+      this.drops.inc(dropLabels('capacity', dropPattern), capacity);
     }
     if (expiry > 0) {
       this.trimmed.inc({ pattern, reason: 'expiry' }, expiry);
-      this.drops.inc({ reason: 'expiry' }, expiry);
+      this.drops.inc(dropLabels('expiry', dropPattern), expiry);
     }
   }
 
-  refused(code: WsErrorCode): void {
-    this.drops.inc({ reason: DROP_REASON[code] });
+  /** A refused request or connection; `pattern` when it concerned a known channel. */
+  refused(code: WsErrorCode, pattern?: DropPattern): void {
+    this.drops.inc(dropLabels(DROP_REASON[code], pattern));
   }
 
   recovery(pattern: string, ok: boolean): void {
@@ -147,4 +186,8 @@ export class WsMetrics {
   gap(result: 'repaired' | 'reset'): void {
     this.gaps.inc({ result });
   }
+}
+
+function dropLabels(reason: string, pattern: DropPattern): { reason: string; pattern?: string } {
+  return pattern === undefined ? { reason } : { reason, pattern };
 }

@@ -1,7 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createLogger, createPool, type Pool, type PoolStats, redactUrl } from '@redpool/pool';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  createLogger,
+  createPool,
+  type Heartbeat,
+  type Pool,
+  type PoolStats,
+  redactUrl,
+  startHeartbeat,
+} from '@redpool/pool';
 import {
   createPublisher,
   detectFanoutMode,
@@ -16,14 +31,16 @@ import { ChannelHub, type Subscription } from './channel-hub.js';
 import { ClientRequests } from './client-requests.js';
 import { channelRules, validateConfig, type WsConfig } from './config.js';
 import { Connection } from './connection.js';
+import { type ConnectionCounts, ConnectionTracker } from './connection-tracker.js';
+import { Drain, type DrainOutcome } from './drain.js';
 import { ClientError, WsError } from './errors.js';
 import { Fanout } from './fanout.js';
 import { createRequestHandler } from './http.js';
 import { verifyToken } from './jwt.js';
 import { WsMetrics } from './metrics.js';
 
-/** Lifecycle of a {@link WsServer}. */
-export type WsServerStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+/** Lifecycle of a {@link WsServer}: `draining` while clients are asked to reconnect elsewhere. */
+export type WsServerStatus = 'idle' | 'starting' | 'running' | 'draining' | 'stopping' | 'stopped';
 
 /** Events of a {@link WsServer}. */
 export interface WsServerEvents {
@@ -41,6 +58,26 @@ export interface WsServerOptions {
   authorize?: Authorizer;
   /** Chat room membership for the default policy. @defaultValue the token's `rooms` claim, else open */
   chatMembership?: ChatMembership;
+  /**
+   * Run as a worker of the supervisor (`WS_WORKERS`): do not listen (the supervisor hands
+   * connections in with {@link WsServer.acceptConnection}), start every Engine.IO session id with
+   * `sessionIdPrefix` so the supervisor routes a session's requests to this process, and close
+   * HTTP connections after each response so every request is routed by the supervisor.
+   */
+  worker?: { sessionIdPrefix: string };
+}
+
+/** What `/drain` returns. */
+export interface DrainStatus {
+  draining: boolean;
+  /** Live connections by type. */
+  active: ConnectionCounts;
+  /** Seconds before the connections left are closed; null when not draining. */
+  graceSecondsRemaining: number | null;
+  /** The grace period a drain gets (`WS_DRAIN_GRACE_SECONDS`). */
+  gracePeriodSeconds: number;
+  /** When the drain started (ISO time), or null. */
+  startedAt: string | null;
 }
 
 /** What `/stats` returns. */
@@ -50,10 +87,26 @@ export interface WsStats {
   ready: boolean;
   fanout: FanoutMode | null;
   uptimeSeconds: number;
-  connections: { total: number; websocket: number; polling: number };
+  /** Live connections: Engine.IO sessions by transport (`total` = websocket + polling) and HTTP requests in flight. */
+  connections: { total: number } & ConnectionCounts;
   subscriptions: number;
   channels: number;
+  drain: DrainStatus;
   pools: PoolStats[];
+}
+
+/** The Engine.IO session internals the server touches (drain, dead peers). */
+interface EngineSession {
+  readonly transport: { readonly name: string; socket?: { terminate?: () => void } };
+  close(discard?: boolean): void;
+  once(event: 'close', fn: (reason: string) => void): unknown;
+  on(event: 'upgrade', fn: (transport: { name: string }) => void): unknown;
+}
+
+interface EngineInternals {
+  clients: Record<string, EngineSession>;
+  generateId: (req: IncomingMessage) => string;
+  on(event: 'connection', fn: (socket: EngineSession) => void): unknown;
 }
 
 const HEALTH_INTERVAL_MS = 1_000;
@@ -90,6 +143,14 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private needsResync = false;
   private announcement: { key: string; mode: FanoutMode } | undefined;
   private requests: ClientRequests | undefined;
+  private heartbeat: Heartbeat | undefined;
+  private drainRun: Promise<DrainOutcome | undefined> | undefined;
+  private activeDrain: Drain<EngineSession> | undefined;
+  private teardownRun: Promise<void> | undefined;
+  /** Live connections by type (Engine.IO sessions by transport, HTTP requests in flight). */
+  readonly tracker = new ConnectionTracker();
+  private readonly sessionConnections = new WeakMap<EngineSession, Connection<Subscription>>();
+  private readonly worker: { sessionIdPrefix: string } | undefined;
 
   constructor(options: WsServerOptions) {
     super();
@@ -98,6 +159,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       instance: this.config.instanceId,
     });
     this.authorize = options.authorize ?? createDefaultAuthorizer(options.chatMembership);
+    this.worker = options.worker;
   }
 
   get status(): WsServerStatus {
@@ -127,8 +189,12 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     return this.io;
   }
 
-  /** Where the server listens. */
+  /** Where the server listens (for a supervisor's worker: where the supervisor listens). */
   get address(): { host: string; port: number; url: string } {
+    if (this.worker) {
+      const host = this.config.host === '0.0.0.0' ? '127.0.0.1' : this.config.host;
+      return { host: this.config.host, port: this.config.port, url: `http://${host}:${this.config.port}` };
+    }
     const address = this.http?.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('ws-server not listening');
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -171,10 +237,15 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.publisherInstance = publisher;
       const metrics = new WsMetrics(
         {
-          connections: () => this.transportCounts(),
+          connections: () => this.tracker.snapshot(),
           subscriptions: () => this.hub?.subscriptionCount ?? 0,
           channels: () => this.hub?.size ?? 0,
           ready: () => this.readyState,
+          drain: () => ({
+            draining: this.activeDrain !== undefined,
+            startedAtMs: this.activeDrain?.startedAt ?? 0,
+            graceSeconds: config.drainGraceSeconds,
+          }),
         },
         pool,
       );
@@ -212,25 +283,33 @@ export class WsServer extends EventEmitter<WsServerEvents> {
 
       const http = createServer(createRequestHandler(this));
       this.http = http;
+      if (config.tcpKeepAliveMs > 0)
+        http.on('connection', (socket: NetSocket) => socket.setKeepAlive(true, config.tcpKeepAliveMs));
       const io = new SocketIoServer(http, {
         adapter: this.fanout.adapter as never,
         maxHttpBufferSize: config.maxFrameBytes,
+        pingInterval: config.pingIntervalMs,
+        pingTimeout: config.pingTimeoutMs,
         serveClient: true,
       });
       this.io = io;
+      this.watchSessions(io.engine as unknown as EngineInternals);
+      this.guardSessions(http, `${io.path()}/`);
       const nsp = io.of(config.namespace);
       this.attach(nsp);
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(config.port, config.host, () => {
-          http.off('error', reject);
-          resolve();
+      if (!this.worker)
+        await new Promise<void>((resolve, reject) => {
+          http.once('error', reject);
+          http.listen(config.port, config.host, () => {
+            http.off('error', reject);
+            resolve();
+          });
         });
-      });
       this.startedAt = Date.now();
       this.setStatus('running');
       this.setReady(true);
       this.healthTimer = setInterval(() => void this.checkHealth(), HEALTH_INTERVAL_MS);
+      this.heartbeat = startHeartbeat(pool, { app: 'ws-server', pools: [pool], logger: this.log });
       const { url } = this.address;
       this.log.info(
         {
@@ -242,7 +321,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
               : redactUrl(config.redisUrl),
           channels: publisher.options.channels.toString(),
         },
-        `ws-server listening on ${url}`,
+        this.worker ? `ws-server worker ready (supervisor on ${url})` : `ws-server listening on ${url}`,
       );
       return this.address;
     } catch (err) {
@@ -253,20 +332,109 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 
   /**
-   * Closes every connection (clients see a transport close and reconnect elsewhere), the HTTP
-   * server and, through the pool, every Redis connection. Graceful draining is issue #7.
+   * Stops at once: closes every connection (clients see a transport close and reconnect
+   * elsewhere), the HTTP server and, through the pool, every Redis connection. See
+   * {@link WsServer.drain} for the graceful way.
    */
   async stop(): Promise<void> {
-    if (this.currentStatus === 'stopped' || this.currentStatus === 'stopping') return;
+    if (this.currentStatus === 'stopped' || this.currentStatus === 'stopping') return this.teardownRun;
     this.setStatus('stopping');
     this.setReady(false);
     await this.teardown();
     this.setStatus('stopped');
   }
 
+  /**
+   * Graceful drain (what SIGTERM and SIGINT do): `/readyz` turns 503 at once and new Engine.IO
+   * sessions are refused with 503 + `Retry-After`; connected clients get `closing`
+   * (`WS_ERR_DRAINING`) and a transport-level close in batches, so Socket.IO clients reconnect —
+   * to another instance — by themselves and recover what they missed; progress is logged every
+   * 5 s. After `graceSeconds` whoever is left is closed. Then Redis is closed through the pool.
+   * Resolves when the server is stopped; calling it again returns the same promise.
+   */
+  drain(options: { graceSeconds?: number } = {}): Promise<DrainOutcome | undefined> {
+    if (this.drainRun) return this.drainRun;
+    if (this.currentStatus !== 'running') return this.stop().then(() => undefined);
+    this.drainRun = this.runDrain(options.graceSeconds ?? this.config.drainGraceSeconds);
+    return this.drainRun;
+  }
+
+  /** What `/drain` returns. */
+  drainStatus(): DrainStatus {
+    const drain = this.activeDrain;
+    return {
+      draining: drain !== undefined,
+      active: this.tracker.snapshot(),
+      graceSecondsRemaining: drain ? drain.secondsRemaining : null,
+      gracePeriodSeconds: this.config.drainGraceSeconds,
+      startedAt: drain ? new Date(drain.startedAt).toISOString() : null,
+    };
+  }
+
+  /**
+   * Serves a connection the supervisor accepted (worker mode): `head` is what the supervisor
+   * already read from it (the start of the first request).
+   */
+  acceptConnection(socket: NetSocket, head: Buffer): void {
+    if (!this.http || this.currentStatus === 'stopped') {
+      socket.destroy();
+      return;
+    }
+    if (head.length > 0) socket.unshift(head);
+    this.http.emit('connection', socket);
+    socket.resume();
+  }
+
+  private async runDrain(graceSeconds: number): Promise<DrainOutcome> {
+    this.setStatus('draining');
+    this.setReady(false);
+    // Off the fleet report at once: this process is going away.
+    void this.heartbeat?.stop();
+    this.heartbeat = undefined;
+    const engine = this.io!.engine as unknown as EngineInternals;
+    const drain = new Drain<EngineSession>(
+      {
+        tracker: this.tracker,
+        log: this.log,
+        sessions: () => Object.values(engine.clients),
+        ask: (session) => this.askToReconnect(session),
+        force: (session) => forceClose(session),
+      },
+      {
+        graceSeconds,
+        batchSize: this.config.drainBatchSize,
+        batchIntervalMs: this.config.drainBatchIntervalMs,
+      },
+    );
+    this.activeDrain = drain;
+    const outcome = await drain.start();
+    const forced = outcome.forced.websocket + outcome.forced.polling;
+    this.log.info(
+      { durationMs: outcome.durationMs, asked: outcome.asked, forced },
+      `Drain done in ${(outcome.durationMs / 1000).toFixed(1)} s (${outcome.asked} asked to reconnect, ${forced} closed at the deadline); closing Redis`,
+    );
+    this.setStatus('stopping');
+    await this.teardown();
+    this.activeDrain = undefined;
+    this.setStatus('stopped');
+    return outcome;
+  }
+
+  /** Tells one session to reconnect elsewhere: `closing`, then a transport-level close. */
+  private askToReconnect(session: EngineSession): void {
+    const connection = this.sessionConnections.get(session);
+    if (connection)
+      connection.close(
+        'WS_ERR_DRAINING',
+        'this instance is shutting down: reconnect (to another instance) and recover what you missed',
+        true,
+      );
+    else session.close();
+  }
+
   /** Snapshot for `/stats`. */
   stats(): WsStats {
-    const counts = this.transportCounts();
+    const counts = this.tracker.snapshot();
     return {
       instance: this.config.instanceId,
       status: this.currentStatus,
@@ -276,6 +444,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       connections: { total: counts.websocket + counts.polling, ...counts },
       subscriptions: this.hub?.subscriptionCount ?? 0,
       channels: this.hub?.size ?? 0,
+      drain: this.drainStatus(),
       pools: this.pool ? [this.pool.stats()] : [],
     };
   }
@@ -308,10 +477,11 @@ export class WsServer extends EventEmitter<WsServerEvents> {
 
   private onConnection(socket: Socket): void {
     const user = socket.data.user as User;
-    const connection = new Connection<Subscription>(socket, user, this.config, this.log, (code) =>
-      this.metrics.refused(code),
+    const connection = new Connection<Subscription>(socket, user, this.config, this.log, (code, channel) =>
+      this.metrics.refused(code, channel === undefined ? undefined : this.dropPattern(channel)),
     );
     this.connections.set(socket.id, connection);
+    this.sessionConnections.set(socket.conn as unknown as EngineSession, connection);
     connection.expireAt(user.claims.exp, this.config.jwtClockToleranceSeconds);
     socket.onAny((event: unknown, ...args: unknown[]) => {
       void this.requests?.dispatch(connection, event, args);
@@ -325,14 +495,84 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.log.debug({ socket: socket.id, user: user.id, transport: connection.transport }, 'connected');
   }
 
-  private transportCounts(): { websocket: number; polling: number } {
-    let websocket = 0;
-    let polling = 0;
-    for (const connection of this.connections.values()) {
-      if (connection.transport === 'websocket') websocket++;
-      else polling++;
+  /** The drops' `pattern` label of a channel: its configured pattern, or `other`. */
+  private dropPattern(channel: string): string | undefined {
+    const publisher = this.publisherInstance;
+    if (!publisher || !this.requests) return undefined;
+    return this.requests.dropPattern(publisher.options.channels.match(channel));
+  }
+
+  /**
+   * Counts sessions by transport as they open, upgrade and close; gives worker sessions their
+   * routing prefix; cuts a dead peer's socket at once (a ping timeout means it stopped answering:
+   * waiting for its WebSocket close handshake would keep the socket for 30 s).
+   */
+  private watchSessions(engine: EngineInternals): void {
+    if (this.worker) {
+      const prefix = this.worker.sessionIdPrefix;
+      engine.generateId = () => `${prefix}${randomBytes(15).toString('base64url')}`;
     }
-    return { websocket, polling };
+    engine.on('connection', (session) => {
+      this.tracker.trackSession(session);
+      session.once('close', (reason) => {
+        if (reason === 'ping timeout' || reason === 'transport error')
+          session.transport.socket?.terminate?.();
+      });
+    });
+  }
+
+  /**
+   * While draining, a request that would open a new Engine.IO session (no `sid`) is refused with
+   * `503` and `Retry-After: 1` (the Socket.IO client retries with backoff; a load balancer that
+   * follows `/readyz` sends it elsewhere). Requests of existing sessions go through. Worker mode:
+   * every HTTP response closes its connection, so the supervisor routes each request.
+   */
+  private guardSessions(http: HttpServer, enginePath: string): void {
+    const refuses = (req: IncomingMessage) =>
+      (this.currentStatus === 'draining' || this.currentStatus === 'stopping') &&
+      (req.url ?? '').startsWith(enginePath) &&
+      !/[?&]sid=/.test(req.url ?? '');
+    const body = JSON.stringify({
+      code: 'WS_ERR_DRAINING',
+      message: 'this instance is shutting down: connect to another instance',
+    });
+    const requestListeners = http.listeners('request') as ((
+      req: IncomingMessage,
+      res: ServerResponse,
+    ) => void)[];
+    http.removeAllListeners('request');
+    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.worker) res.setHeader('connection', 'close');
+      if (refuses(req)) {
+        this.metricsInstance?.refused('WS_ERR_DRAINING');
+        res.writeHead(503, {
+          'content-type': 'application/json; charset=utf-8',
+          'retry-after': '1',
+          connection: 'close',
+          'cache-control': 'no-store',
+        });
+        res.end(body);
+        return;
+      }
+      for (const listener of requestListeners) listener.call(http, req, res);
+    });
+    const upgradeListeners = http.listeners('upgrade') as ((
+      req: IncomingMessage,
+      socket: Duplex,
+      head: Buffer,
+    ) => void)[];
+    http.removeAllListeners('upgrade');
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (refuses(req)) {
+        this.metricsInstance?.refused('WS_ERR_DRAINING');
+        socket.on('error', () => undefined);
+        socket.end(
+          `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return;
+      }
+      for (const listener of upgradeListeners) listener.call(http, req, socket, head);
+    });
   }
 
   /**
@@ -402,7 +642,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     if (this.currentStatus === 'running' || this.currentStatus === 'stopping') {
       if (ready) this.log.info('ready: Redis reachable');
       else if (this.currentStatus === 'running') this.log.warn('not ready: Redis unreachable');
-    }
+    } else if (this.currentStatus === 'draining') this.log.info('not ready: draining');
     this.emit('readinessChanged', ready);
   }
 
@@ -414,8 +654,16 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     process.nextTick(() => this.emit('status', next));
   }
 
-  private async teardown(): Promise<void> {
+  private teardown(): Promise<void> {
+    this.teardownRun ??= this.closeEverything();
+    return this.teardownRun;
+  }
+
+  private async closeEverything(): Promise<void> {
     clearInterval(this.healthTimer);
+    const heartbeat = this.heartbeat;
+    this.heartbeat = undefined;
+    if (heartbeat) await withTimeout(heartbeat.stop(), 1_000).catch(() => undefined);
     const io = this.io;
     if (io) {
       await withTimeout(
@@ -427,8 +675,14 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     } else if (this.http?.listening) {
       await new Promise<void>((resolve) => this.http!.close(() => resolve()));
     }
+    this.http?.closeAllConnections();
     await this.fanout?.close().catch(() => undefined);
-    await this.pool?.close({ timeoutMs: 2_000 }).catch(() => undefined);
+    // Bounded: pool.close() waits for dedicated connections that ioredis may leave 'reconnecting'
+    // when they are disconnected while Redis is down.
+    if (this.pool)
+      await withTimeout(this.pool.close({ timeoutMs: 2_000 }), 3_000).catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'Redis connections not closed cleanly'),
+      );
   }
 }
 
@@ -437,6 +691,13 @@ export class WsServer extends EventEmitter<WsServerEvents> {
  */
 export function createWsServer(options: WsServerOptions): WsServer {
   return new WsServer(options);
+}
+
+/** Closes a session at once (end of a drain's grace period). */
+function forceClose(session: EngineSession): void {
+  const socket = session.transport.socket;
+  session.close(true);
+  socket?.terminate?.();
 }
 
 /** User, password and TLS of a redis:// URL, for Cluster nodes. */

@@ -75,13 +75,25 @@ export class TestClient {
   readonly positions = new Map<string, { epoch: string; offset: number }>();
   /** Every ack and message in arrival order: [kind, channel, offset]. */
   readonly log: ['ack' | 'message', string, number][] = [];
+  /** Every `connect_error` (a refused or failed connection attempt). */
+  readonly connectErrors: Error[] = [];
   private readonly wanted = new Set<string>();
+  private urlIndex = 0;
   connects = 0;
 
+  /**
+   * With `urls`, each reconnection attempt goes to the next URL of the list (what a load balancer
+   * that stops routing to a draining instance does).
+   */
   constructor(
     url: string,
     readonly user: string,
-    options: { token?: string | (() => string); transports?: string[]; reconnection?: boolean } = {},
+    options: {
+      token?: string | (() => string);
+      transports?: string[];
+      reconnection?: boolean;
+      urls?: string[];
+    } = {},
   ) {
     const auth = options.token ?? token(user);
     this.socket = io(url, {
@@ -93,6 +105,15 @@ export class TestClient {
       reconnectionDelayMax: 400,
       timeout: 5000,
     });
+    const urls = options.urls;
+    if (urls && urls.length > 1) {
+      this.urlIndex = Math.max(0, urls.indexOf(url));
+      this.socket.io.on('reconnect_attempt', () => {
+        this.urlIndex = (this.urlIndex + 1) % urls.length;
+        (this.socket.io as unknown as { uri: string }).uri = urls[this.urlIndex]!;
+      });
+    }
+    this.socket.on('connect_error', (err) => this.connectErrors.push(err));
     this.socket.on('connect', () => {
       this.connects++;
       for (const channel of this.wanted) void this.resubscribe(channel);
@@ -162,13 +183,34 @@ export class TestClient {
     this.socket.disconnect();
   }
 
+  /** The URL the client is (or will next be) connected to. */
+  get url(): string {
+    return (this.socket.io as unknown as { uri: string }).uri;
+  }
+
+  /** True once every wanted channel has been (re-)subscribed on the current connection. */
+  get settled(): boolean {
+    return this.socket.connected && this.pendingResubscribes === 0;
+  }
+
   private subscribePayload(channel: string): Record<string, unknown> {
     this.wanted.add(channel);
     const position = this.positions.get(channel);
     return position ? { channel, ...position } : { channel };
   }
 
+  private pendingResubscribes = 0;
+
   private async resubscribe(channel: string): Promise<void> {
+    this.pendingResubscribes++;
+    try {
+      await this.resubscribeOnce(channel);
+    } finally {
+      this.pendingResubscribes--;
+    }
+  }
+
+  private async resubscribeOnce(channel: string): Promise<void> {
     for (let attempt = 0; attempt < 50 && this.socket.connected && this.wanted.has(channel); attempt++) {
       try {
         const ack = (await this.request('subscribe', this.subscribePayload(channel))) as

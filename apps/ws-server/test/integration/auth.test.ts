@@ -184,7 +184,7 @@ describe('authorization per channel', () => {
       ]),
     );
     expect(await strict.metrics.registry.metrics()).toMatch(
-      /redpool_ws_drops_total\{reason="forbidden"\} [1-9]/,
+      /redpool_ws_drops_total\{reason="forbidden",pattern="chat\.\*"\} [1-9]/,
     );
   });
 

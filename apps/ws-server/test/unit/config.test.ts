@@ -54,6 +54,14 @@ describe('loadConfig', () => {
       REALTIME_NAMESPACE: '/chat',
       REALTIME_FANOUT: 'classic',
       REALTIME_META_TTL: '1d',
+      WS_DRAIN_GRACE_SECONDS: '12',
+      WS_DRAIN_BATCH_SIZE: '25',
+      WS_DRAIN_BATCH_INTERVAL_MS: '200',
+      WS_PING_INTERVAL_MS: '1000',
+      WS_PING_TIMEOUT_MS: '500',
+      WS_TCP_KEEPALIVE_MS: '0',
+      WS_WORKERS: '2',
+      WS_WORKER_READY_TIMEOUT_MS: '5000',
       WS_UNKNOWN: 'ignored',
     });
     expect(config).toEqual({
@@ -83,6 +91,14 @@ describe('loadConfig', () => {
       namespace: '/chat',
       fanout: 'classic',
       metaTtlMs: 86_400_000,
+      drainGraceSeconds: 12,
+      drainBatchSize: 25,
+      drainBatchIntervalMs: 200,
+      pingIntervalMs: 1000,
+      pingTimeoutMs: 500,
+      tcpKeepAliveMs: 0,
+      workers: 2,
+      workerReadyTimeoutMs: 5000,
     });
   });
 
