@@ -180,6 +180,8 @@ export class ChannelHub {
   }
 
   private deliver(subscription: Subscription, delivery: Delivery): boolean {
+    // A connection being closed (drain, slow consumer) recovers on reconnect: nothing to track.
+    if (subscription.connection.closing) return false;
     if (subscription.pending) {
       subscription.pending.push(delivery);
       return false;

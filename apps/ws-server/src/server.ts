@@ -310,7 +310,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.setReady(true);
       this.healthTimer = setInterval(() => void this.checkHealth(), HEALTH_INTERVAL_MS);
       this.heartbeat = startHeartbeat(pool, { app: 'ws-server', pools: [pool], logger: this.log });
-      const { url } = this.address;
+      const url = this.worker ? undefined : this.address.url;
       this.log.info(
         {
           url,
@@ -321,7 +321,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
               : redactUrl(config.redisUrl),
           channels: publisher.options.channels.toString(),
         },
-        this.worker ? `ws-server worker ready (supervisor on ${url})` : `ws-server listening on ${url}`,
+        this.worker ? 'ws-server worker ready' : `ws-server listening on ${url}`,
       );
       return this.address;
     } catch (err) {

@@ -146,7 +146,8 @@ export class Supervisor {
     for (const state of this.workers.values()) this.drainWorker(state);
     while (this.workers.size > 0) await new Promise((resolve) => cluster.once('exit', resolve));
     clearTimeout(this.forceTimer);
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    // Not waiting for close's callback: it would ask the (gone) workers about the sockets they had.
+    this.server?.close();
     this.status = 'stopped';
     this.log.info('stopped');
   }

@@ -101,10 +101,18 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 20_00
       for (const line of lines) onLine(line);
     });
   }
+  // Resolved once the output written before the exit has been read (at most 1 s later: a
+  // grandchild, e.g. tsx's esbuild service, may hold the pipes a little longer).
+  const ended = (stream: NodeJS.ReadableStream) =>
+    new Promise<void>((resolve) => stream.once('end', resolve));
+  const outputRead = Promise.all([ended(child.stdout!), ended(child.stderr!)]);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.once('exit', (code, signal) => {
+      const at = Date.now();
       running.delete(child);
-      resolve({ code, signal, at: Date.now() });
+      void Promise.race([outputRead, new Promise((r) => setTimeout(r, 1_000))]).then(() =>
+        resolve({ code, signal, at }),
+      );
     }),
   );
   const started = await withDeadline(

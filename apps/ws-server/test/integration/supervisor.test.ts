@@ -1,0 +1,161 @@
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { startRedis, stopAll } from '@redpool/testkit';
+import { workerOfRequestLine } from '../../src/supervisor.js';
+import { sleep, TestClient, waitFor } from '../helpers.js';
+import { killAll, serverEnv, spawnServer } from '../processes.js';
+
+afterAll(async () => {
+  await killAll();
+  await stopAll();
+});
+
+/** The supervisor worker that owns a client's Engine.IO session (`w<id>.…`). */
+const workerOf = (c: TestClient) => Number(/^w(\d+)\./.exec(c.socket.io.engine?.id ?? '')?.[1] ?? -1);
+
+describe('supervisor', () => {
+  test('routes a request line by the worker prefix of its sid', () => {
+    expect(workerOfRequestLine('GET /socket.io/?EIO=4&transport=polling&sid=w12.AbC-_d HTTP/1.1')).toBe(12);
+    expect(workerOfRequestLine('POST /socket.io/?EIO=4&sid=w3.x&transport=polling HTTP/1.1')).toBe(3);
+    expect(workerOfRequestLine('GET /socket.io/?EIO=4&transport=websocket HTTP/1.1')).toBeUndefined();
+    expect(workerOfRequestLine('GET /metrics HTTP/1.1')).toBeUndefined();
+    expect(workerOfRequestLine('GET /?x=1&sid=w1.a HTTP/1.1')).toBe(1);
+  });
+
+  test('SIGHUP under load: no refused connection, every client ends on a new worker, nothing acknowledged lost', async () => {
+    const redis = await startRedis();
+    const supervisor = await spawnServer(
+      serverEnv(redis.url, {
+        WS_WORKERS: '2',
+        WS_DRAIN_GRACE_SECONDS: '10',
+        WS_DRAIN_BATCH_SIZE: '10',
+        WS_DRAIN_BATCH_INTERVAL_MS: '100',
+      }),
+      30_000,
+    );
+    const CLIENTS = 150;
+    const ROOMS = 15;
+    const channelOf = (i: number) => `chat.restart-${i % ROOMS}`;
+    // mostly WebSocket; long-polling only, and polling upgraded to WebSocket, through the same port
+    const transportsOf = (i: number) =>
+      i % 10 === 0 ? ['polling'] : i % 10 === 1 ? ['polling', 'websocket'] : ['websocket'];
+    const clients = Array.from(
+      { length: CLIENTS },
+      (_, i) => new TestClient(supervisor.url, `user-${i}`, { transports: transportsOf(i) }),
+    );
+    try {
+      await Promise.all(clients.map((c) => c.connected(15_000)));
+      const firstOffset = new Map<TestClient, number>();
+      await Promise.all(
+        clients.map(async (c, i) => {
+          const ack = await c.subscribe(channelOf(i));
+          if (!ack.ok) throw new Error(`subscribe failed: ${JSON.stringify(ack)}`);
+          firstOffset.set(c, ack.offset);
+        }),
+      );
+      const oldWorkers = new Set(clients.map(workerOf));
+      expect([...oldWorkers].sort()).toEqual([1, 2]);
+
+      const acked = new Map<string, Set<number>>();
+      let inFlight = 0;
+      let publishing = true;
+      const publishers = clients.map((c, i) =>
+        setTimeout(function tick() {
+          if (!publishing) return;
+          inFlight++;
+          void c
+            .publish(channelOf(i), { from: i })
+            .then((ack) => {
+              if (!ack.ok) return;
+              const set = acked.get(ack.channel) ?? new Set<number>();
+              acked.set(ack.channel, set);
+              set.add(ack.offset);
+            })
+            .catch(() => undefined)
+            .finally(() => inFlight--);
+          publishers[i] = setTimeout(tick, 1_500);
+        }, Math.random() * 1_500),
+      );
+      // new clients keep arriving during the restart: none may be refused
+      const arrivals: TestClient[] = [];
+      const arriving = setInterval(() => {
+        const c = new TestClient(supervisor.url, `late-${arrivals.length}`, {
+          transports: arrivals.length % 2 ? ['polling'] : ['websocket'],
+        });
+        arrivals.push(c);
+      }, 100);
+      await sleep(1_500);
+
+      const restartAt = Date.now();
+      supervisor.kill('SIGHUP');
+      await supervisor.waitForLog(
+        (l) => l.msg.startsWith('restart: generation 2 ready'),
+        30_000,
+        'generation 2',
+      );
+      const readyAfterMs = Date.now() - restartAt;
+      const newWorkers = new Set(
+        supervisor.logs
+          .filter((l) => l.msg === 'worker ready' && l.generation === 2)
+          .map((l) => Number(l.worker)),
+      );
+      expect(newWorkers.size).toBe(2);
+      await waitFor(
+        'both old workers drained and gone',
+        () => supervisor.logs.filter((l) => l.msg === 'worker exited after draining').length === 2,
+        20_000,
+      );
+      clearInterval(arriving);
+      await waitFor(
+        'every client settled on a new worker',
+        () =>
+          [...clients, ...arrivals].every(
+            (c) => c.socket.connected && c.settled && newWorkers.has(workerOf(c)),
+          ),
+        15_000,
+      );
+      await sleep(1_000);
+      publishing = false;
+      for (const timer of publishers) clearTimeout(timer);
+      await waitFor('outstanding publishes', () => inFlight === 0, 10_000);
+
+      const missing = (c: TestClient, i: number) => {
+        const got = new Set(c.offsets(channelOf(i)));
+        return [...(acked.get(channelOf(i)) ?? [])].filter((o) => o > firstOffset.get(c)! && !got.has(o));
+      };
+      await waitFor(
+        'every acknowledged message everywhere',
+        () => clients.every((c, i) => missing(c, i).length === 0),
+        15_000,
+      ).catch(() => undefined);
+      const refused = [...clients, ...arrivals].reduce((n, c) => n + c.connectErrors.length, 0);
+      const lost = clients.reduce((n, c, i) => n + missing(c, i).length, 0);
+      expect({ refused, lost }).toEqual({ refused: 0, lost: 0 });
+      for (const [i, c] of clients.entries()) {
+        const offsets = c.offsets(channelOf(i));
+        expect(new Set(offsets).size).toBe(offsets.length);
+        expect(c.resets).toEqual([]);
+        expect(c.connects).toBe(2);
+      }
+      expect(clients.filter((c) => c.closings.some((e) => e.code === 'WS_ERR_DRAINING'))).toHaveLength(
+        CLIENTS,
+      );
+      // polling-only clients kept working through the supervisor's session routing
+      expect(
+        clients.filter((c) => c.socket.io.engine.transport.name === 'polling').length,
+      ).toBeGreaterThanOrEqual(CLIENTS / 10);
+      console.log(
+        `restart: generation 2 ready ${readyAfterMs} ms after SIGHUP; ${CLIENTS} clients + ${arrivals.length} arriving during the restart, 0 refused; ${[...acked.values()].reduce((n, s) => n + s.size, 0)} messages acknowledged, none lost`,
+      );
+
+      // SIGTERM: every worker drains, then the supervisor exits 0
+      for (const c of [...clients, ...arrivals]) c.close();
+      supervisor.kill('SIGTERM');
+      const exit = await supervisor.exited;
+      expect(exit.code).toBe(0);
+      expect(supervisor.logs.some((l) => l.msg === 'stopped')).toBe(true);
+    } finally {
+      for (const c of clients) c.close();
+      supervisor.kill('SIGKILL');
+    }
+  }, 120_000);
+});
