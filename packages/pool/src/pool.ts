@@ -251,6 +251,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** A snapshot of connections, activity and counters. */
   stats(): PoolStats {
     const now = Date.now();
+    this.shared.sample(now);
     const idleMs = this.options.idleDisconnectMs;
     const open = this.shared.openConnections + this.exclusive.size + this.dedicated.size;
     return {
@@ -392,6 +393,10 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   private startTimers(): void {
+    // The shared lane's hot path only counts; this turns the counts into activity times.
+    const clock = setInterval(() => this.shared.sample(), 250);
+    clock.unref();
+    this.timers.push(clock);
     const interval = this.options.healthCheckIntervalMs;
     if (interval > 0) {
       const sweep = setInterval(
@@ -412,6 +417,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   private async disconnectIfIdle(): Promise<void> {
+    this.shared.sample();
     const busy =
       this.shared.inFlight > 0 ||
       this.shared.queued > 0 ||

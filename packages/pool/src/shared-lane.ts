@@ -16,6 +16,11 @@ interface Member {
   lastError: Error | null;
   /** When ioredis' socketTimeout last destroyed this member's socket. */
   socketTimedOutAt: number;
+  /** Replies received; sampled by {@link SharedLane.sample} so the hot path never reads the clock. */
+  replies: number;
+  sampledReplies: number;
+  /** Idle past `healthCheckIntervalMs` at the last sample: PING before the next use. */
+  due: boolean;
 }
 
 interface Job {
@@ -44,6 +49,9 @@ export class SharedLane {
   private readonly waiting = new Set<Job>();
   private cursor = 0;
   private inFlightTotal = 0;
+  /** Commands sent on the hot path; sampled into the pool's activity time. */
+  private commands = 0;
+  private sampledCommands = 0;
   /** Reconnect attempts since the lane was last ready. */
   private failedAttempts = 0;
   /** Past `retry.attempts` failed reconnects: commands fail at once until a reconnect succeeds. */
@@ -117,14 +125,14 @@ export class SharedLane {
   private sendNow(m: Member, command: string, args: readonly RedisArg[], buffer: boolean): Promise<unknown> {
     m.inFlight++;
     this.inFlightTotal++;
-    this.events.activity();
+    this.commands++;
     const started = this.instruments.observed ? performance.now() : 0;
     const reply = buffer ? callBuffer(m.conn, command, args) : m.conn.call(command, ...args);
     return reply.then(
       (value) => {
         m.inFlight--;
         this.inFlightTotal--;
-        m.lastReplyAt = Date.now();
+        m.replies++;
         if (started !== 0)
           this.instruments.commandFinished(command, (performance.now() - started) / 1000, null);
         return value;
@@ -133,7 +141,7 @@ export class SharedLane {
         m.inFlight--;
         this.inFlightTotal--;
         let [mapped, kind] = mapError(err);
-        if (kind === 'reply') m.lastReplyAt = Date.now();
+        if (kind === 'reply') m.replies++;
         else if (Date.now() - m.socketTimedOutAt < 1_000) {
           mapped = new CommandTimeoutError(command, this.options.commandTimeoutMs);
           kind = 'timeout';
@@ -151,10 +159,7 @@ export class SharedLane {
   /** A ready member that needs no health check first, or null (then the slow path decides). */
   private pickReadyForUse(): Member | null {
     const m = this.pick();
-    if (m === null || m.verifying) return null;
-    const interval = this.options.healthCheckIntervalMs;
-    if (interval > 0 && m.inFlight === 0 && m.lastReplyAt > 0 && Date.now() - m.lastReplyAt >= interval)
-      return null;
+    if (m === null || m.verifying || (m.due && m.inFlight === 0)) return null;
     return m;
   }
 
@@ -188,11 +193,32 @@ export class SharedLane {
   }
 
   /**
+   * Turns the hot path's counters into times (last reply per member, pool activity) and marks
+   * members idle past `healthCheckIntervalMs` for a PING before their next use. Called by the
+   * pool a few times a second, so no command pays for reading the clock.
+   */
+  sample(now = Date.now()): void {
+    if (this.commands !== this.sampledCommands) {
+      this.sampledCommands = this.commands;
+      this.events.activity();
+    }
+    const interval = this.options.healthCheckIntervalMs;
+    for (const m of this.members) {
+      if (m.replies !== m.sampledReplies) {
+        m.sampledReplies = m.replies;
+        m.lastReplyAt = now;
+      }
+      m.due = interval > 0 && m.lastReplyAt > 0 && now - m.lastReplyAt >= interval;
+    }
+  }
+
+  /**
    * PINGs every member whose last reply is older than `healthCheckIntervalMs` and that has
    * nothing in flight (a busy socket is watched by socketTimeout instead). A failed PING resets
    * the socket so ioredis reconnects.
    */
   async sweep(now = Date.now()): Promise<void> {
+    this.sample(now);
     const interval = this.options.healthCheckIntervalMs;
     if (interval === 0) return;
     await Promise.all(
@@ -249,6 +275,7 @@ export class SharedLane {
             .then(
               (value) => {
                 m.lastReplyAt = Date.now();
+                m.due = false;
                 finish(null, value);
               },
               (err: Error) => {
@@ -327,6 +354,7 @@ export class SharedLane {
       m.verifying = null;
       if (ok) {
         m.lastReplyAt = Date.now();
+        m.due = false;
       } else {
         this.events.healthCheckFailed(`PING got no reply within ${this.options.healthCheckTimeoutMs} ms`);
         this.reset(m, 'health check failed');
@@ -361,6 +389,9 @@ export class SharedLane {
       readyWatchdog: undefined,
       lastError: null,
       socketTimedOutAt: 0,
+      replies: 0,
+      sampledReplies: 0,
+      due: false,
     };
     conn.on('error', (err: Error) => {
       m.lastError = err;
@@ -384,6 +415,7 @@ export class SharedLane {
       this.failedAttempts = 0;
       this.unreachable = false;
       m.lastReplyAt = Date.now();
+      m.due = false;
       m.lastError = null;
       if (!this.connected) {
         this.connected = true;
