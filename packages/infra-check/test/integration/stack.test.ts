@@ -316,9 +316,12 @@ describe('the check fails on broken dashboards', () => {
   });
 
   test('a panel hiding a missing metric behind `or` still fails', async () => {
-    const report = await checkQueries(prometheus.url, broken('redpool_ws_draining or redpool_ws_ready'));
+    const report = await checkQueries(
+      prometheus.url,
+      broken('redpool_ws_handoffs_total or redpool_ws_ready'),
+    );
     expect(report.problems.map((p) => p.problem)).toEqual([
-      'selects metrics no scraped component exports: redpool_ws_draining',
+      'selects metrics no scraped component exports: redpool_ws_handoffs_total',
     ]);
   });
 

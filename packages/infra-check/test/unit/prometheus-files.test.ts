@@ -68,6 +68,7 @@ describe('alert rules', () => {
         'RedpoolPoolUsageReportMissing',
         'RedpoolTargetDown',
         'RedpoolWsCapacityDropsRising',
+        'RedpoolWsDrainOverdue',
         'RedpoolWsSlowConsumers',
       ].sort(),
     );
