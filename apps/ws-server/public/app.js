@@ -99,7 +99,17 @@
       state.positions.set(event.channel, { epoch: event.epoch, offset: event.offset });
       add(listOf(event.channel), `some messages were lost (${event.reason}); history restarts here`, true);
     });
-    socket.on('closing', (event) => add('messages', `server closed the connection: ${event.code}`, true));
+    // WS_ERR_DRAINING: the instance is restarting or shutting down; Socket.IO reconnects (to
+    // another instance) by itself and the subscribe above recovers what was missed meanwhile.
+    socket.on('closing', (event) =>
+      add(
+        'messages',
+        event.code === 'WS_ERR_DRAINING'
+          ? 'server restarting: reconnecting…'
+          : `server closed the connection: ${event.code}`,
+        true,
+      ),
+    );
     socket.on('rejected', (event) => add('messages', `rejected ${event.event}: ${event.code}`, true));
   }
 

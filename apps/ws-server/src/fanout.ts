@@ -1,7 +1,6 @@
 import type { Pool, RedisConnection } from '@redpool/pool';
 import { type FanoutMode, MESSAGE_EVENT, type Publication, type StreamKeys } from '@redpool/realtime';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import type { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { PubSubGuard } from './pubsub-guard.js';
@@ -55,8 +54,8 @@ export class Fanout {
     onMessage: (delivery: Delivery) => void;
   }): Promise<Fanout> {
     const { pool, mode, keys, log } = options;
-    const subscriber =
-      mode === 'sharded' && pool.isCluster ? await shardedClusterSubscriber(pool) : await pool.subscriber();
+    // On Cluster, SSUBSCRIBE needs ioredis' sharded subscribers (one per shard).
+    const subscriber = await pool.subscriber({ sharded: mode === 'sharded' && pool.isCluster });
     let publisher: RedisConnection;
     try {
       publisher = await pool.subscriber();
@@ -168,24 +167,6 @@ function encodedBytes(encoded: unknown[]): number {
     else if (part instanceof Uint8Array) bytes += part.byteLength;
   }
   return bytes;
-}
-
-/**
- * A Cluster connection from the pool's budget with ioredis' `shardedSubscribers` (one subscriber
- * per shard, required for SSUBSCRIBE on Cluster). The pool has no option for it, so it is switched
- * on before the lazy connection opens (see the README's notes on the pool).
- */
-async function shardedClusterSubscriber(pool: Pool): Promise<RedisConnection> {
-  const cluster = pool.bullmq() as unknown as Cluster;
-  cluster.options.shardedSubscribers = true;
-  (cluster as unknown as { createShardedSubscriberGroup(): void }).createShardedSubscriberGroup();
-  try {
-    await withTimeout(cluster.connect(), pool.options.connectTimeoutMs);
-  } catch (err) {
-    cluster.disconnect();
-    throw err;
-  }
-  return cluster;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -16,6 +16,8 @@ export {
   validateConfig,
   type WsConfig,
 } from './config.js';
+export { type ConnectionCounts, ConnectionTracker } from './connection-tracker.js';
+export type { DrainOutcome, DrainSettings } from './drain.js';
 export {
   ClientError,
   type ErrorBody,
@@ -38,6 +40,7 @@ export {
 } from './protocol.js';
 export {
   createWsServer,
+  type DrainStatus,
   WsServer,
   type WsServerEvents,
   type WsServerOptions,

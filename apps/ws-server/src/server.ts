@@ -1,13 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  createServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import {
   createLogger,
   createPool,
@@ -33,6 +26,13 @@ import { channelRules, validateConfig, type WsConfig } from './config.js';
 import { Connection } from './connection.js';
 import { type ConnectionCounts, ConnectionTracker } from './connection-tracker.js';
 import { Drain, type DrainOutcome } from './drain.js';
+import {
+  type EngineInternals,
+  type EngineSession,
+  forceClose,
+  guardSessions,
+  watchSessions,
+} from './engine-sessions.js';
 import { ClientError, WsError } from './errors.js';
 import { Fanout } from './fanout.js';
 import { createRequestHandler } from './http.js';
@@ -93,20 +93,6 @@ export interface WsStats {
   channels: number;
   drain: DrainStatus;
   pools: PoolStats[];
-}
-
-/** The Engine.IO session internals the server touches (drain, dead peers). */
-interface EngineSession {
-  readonly transport: { readonly name: string; socket?: { terminate?: () => void } };
-  close(discard?: boolean): void;
-  once(event: 'close', fn: (reason: string) => void): unknown;
-  on(event: 'upgrade', fn: (transport: { name: string }) => void): unknown;
-}
-
-interface EngineInternals {
-  clients: Record<string, EngineSession>;
-  generateId: (req: IncomingMessage) => string;
-  on(event: 'connection', fn: (socket: EngineSession) => void): unknown;
 }
 
 const HEALTH_INTERVAL_MS = 1_000;
@@ -293,8 +279,14 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         serveClient: true,
       });
       this.io = io;
-      this.watchSessions(io.engine as unknown as EngineInternals);
-      this.guardSessions(http, `${io.path()}/`);
+      const engine = io.engine as unknown as EngineInternals;
+      watchSessions(engine, this.tracker, this.worker?.sessionIdPrefix);
+      guardSessions(http, {
+        enginePath: `${io.path()}/`,
+        refusing: () => this.currentStatus === 'draining' || this.currentStatus === 'stopping',
+        closeEveryResponse: this.worker !== undefined,
+        onRefused: () => this.metricsInstance?.refused('WS_ERR_DRAINING'),
+      });
       const nsp = io.of(config.namespace);
       this.attach(nsp);
       if (!this.worker)
@@ -503,79 +495,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 
   /**
-   * Counts sessions by transport as they open, upgrade and close; gives worker sessions their
-   * routing prefix; cuts a dead peer's socket at once (a ping timeout means it stopped answering:
-   * waiting for its WebSocket close handshake would keep the socket for 30 s).
-   */
-  private watchSessions(engine: EngineInternals): void {
-    if (this.worker) {
-      const prefix = this.worker.sessionIdPrefix;
-      engine.generateId = () => `${prefix}${randomBytes(15).toString('base64url')}`;
-    }
-    engine.on('connection', (session) => {
-      this.tracker.trackSession(session);
-      session.once('close', (reason) => {
-        if (reason === 'ping timeout' || reason === 'transport error')
-          session.transport.socket?.terminate?.();
-      });
-    });
-  }
-
-  /**
-   * While draining, a request that would open a new Engine.IO session (no `sid`) is refused with
-   * `503` and `Retry-After: 1` (the Socket.IO client retries with backoff; a load balancer that
-   * follows `/readyz` sends it elsewhere). Requests of existing sessions go through. Worker mode:
-   * every HTTP response closes its connection, so the supervisor routes each request.
-   */
-  private guardSessions(http: HttpServer, enginePath: string): void {
-    const refuses = (req: IncomingMessage) =>
-      (this.currentStatus === 'draining' || this.currentStatus === 'stopping') &&
-      (req.url ?? '').startsWith(enginePath) &&
-      !/[?&]sid=/.test(req.url ?? '');
-    const body = JSON.stringify({
-      code: 'WS_ERR_DRAINING',
-      message: 'this instance is shutting down: connect to another instance',
-    });
-    const requestListeners = http.listeners('request') as ((
-      req: IncomingMessage,
-      res: ServerResponse,
-    ) => void)[];
-    http.removeAllListeners('request');
-    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (this.worker) res.setHeader('connection', 'close');
-      if (refuses(req)) {
-        this.metricsInstance?.refused('WS_ERR_DRAINING');
-        res.writeHead(503, {
-          'content-type': 'application/json; charset=utf-8',
-          'retry-after': '1',
-          connection: 'close',
-          'cache-control': 'no-store',
-        });
-        res.end(body);
-        return;
-      }
-      for (const listener of requestListeners) listener.call(http, req, res);
-    });
-    const upgradeListeners = http.listeners('upgrade') as ((
-      req: IncomingMessage,
-      socket: Duplex,
-      head: Buffer,
-    ) => void)[];
-    http.removeAllListeners('upgrade');
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (refuses(req)) {
-        this.metricsInstance?.refused('WS_ERR_DRAINING');
-        socket.on('error', () => undefined);
-        socket.end(
-          `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-        );
-        return;
-      }
-      for (const listener of upgradeListeners) listener.call(http, req, socket, head);
-    });
-  }
-
-  /**
    * `auto` joins the mode other instances announced (else picks by Redis version); the mode is
    * (re-)announced so publishers with `fanout: 'auto'` use the same one.
    */
@@ -691,13 +610,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
  */
 export function createWsServer(options: WsServerOptions): WsServer {
   return new WsServer(options);
-}
-
-/** Closes a session at once (end of a drain's grace period). */
-function forceClose(session: EngineSession): void {
-  const socket = session.transport.socket;
-  session.close(true);
-  socket?.terminate?.();
 }
 
 /** User, password and TLS of a redis:// URL, for Cluster nodes. */
