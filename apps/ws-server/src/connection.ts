@@ -16,8 +16,6 @@ interface EngineSocket {
     /** Long-polling: how long an orderly close waits for the client's next poll (30 s by default). */
     closeTimeout?: number;
   };
-  on(event: 'packetCreate', fn: (packet: { data?: unknown }) => void): void;
-  on(event: 'flush', fn: () => void): void;
   close(discard?: boolean): void;
 }
 
@@ -47,6 +45,9 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
   /** Authorization decisions for publishing, per channel (bounded). */
   readonly publishAllowed = new Map<string, boolean>();
   closing = false;
+  /** The engine's writeBuffer as last counted, how many of its packets, and their bytes. */
+  private countedBuffer: { data?: unknown }[] | undefined;
+  private countedPackets = 0;
   private queuedBytes = 0;
   private closeTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -60,15 +61,6 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     private readonly onRefused: (code: WsErrorCode, channel?: string) => void,
   ) {
     this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
-    const engine = this.engine;
-    // Packets wait in the engine's writeBuffer while the transport is busy (a WebSocket whose
-    // kernel buffer is full, a long-polling client that has not polled); `flush` hands them over.
-    engine.on('packetCreate', (packet) => {
-      this.queuedBytes += sizeOf(packet.data);
-    });
-    engine.on('flush', () => {
-      this.queuedBytes = 0;
-    });
   }
 
   /** `websocket` or `polling`. */
@@ -76,9 +68,23 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     return this.engine.transport.name;
   }
 
-  /** Bytes waiting to be sent: the engine's queue plus the WebSocket's unsent bytes. */
+  /**
+   * Bytes waiting to be sent: the engine's queue plus the WebSocket's unsent bytes. Packets wait in
+   * the engine's writeBuffer while the transport is busy (a WebSocket whose kernel buffer is full, a
+   * long-polling client that has not polled); a flush hands them over and starts a new array. Only
+   * the packets added since the last call are counted, so this stays cheap for a long queue.
+   */
   get pendingBytes(): number {
-    const transport = this.engine.transport;
+    const engine = this.engine;
+    const queue = engine.writeBuffer;
+    if (queue !== this.countedBuffer || queue.length < this.countedPackets) {
+      this.countedBuffer = queue;
+      this.countedPackets = 0;
+      this.queuedBytes = 0;
+    }
+    for (let i = this.countedPackets; i < queue.length; i++) this.queuedBytes += sizeOf(queue[i]!.data);
+    this.countedPackets = queue.length;
+    const transport = engine.transport;
     const buffered = transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0;
     return this.queuedBytes + buffered;
   }
@@ -123,7 +129,6 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     this.closing = true;
     const engine = this.engine;
     engine.writeBuffer.length = 0;
-    this.queuedBytes = 0;
     const event: ClosingEvent = { code, message, reconnect };
     this.socket.emit(EVENTS.closing, event);
     // A long-polling client that stopped polling would otherwise hold the session for 30 s.

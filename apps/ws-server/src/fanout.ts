@@ -3,6 +3,7 @@ import { type FanoutMode, MESSAGE_EVENT, type Publication, type StreamKeys } fro
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
+import { FrameReader } from './frame-reader.js';
 import { PubSubGuard } from './pubsub-guard.js';
 
 /** A message on its way to this instance's subscribers. */
@@ -19,6 +20,8 @@ type AdapterFactory = (nsp: Namespace) => unknown;
 interface AdapterInternals {
   _encode(packet: unknown, packetOpts: unknown): unknown[];
   apply(opts: unknown, callback: (socket: Socket) => void): void;
+  /** The sharded adapter's entry for every message of its channels. */
+  onRawMessage?(raw: Buffer, channel: Buffer): void;
 }
 
 interface EnginePacketWriter {
@@ -78,7 +81,7 @@ export class Fanout {
     // socket.io calls `new factory(nsp)`; returning an object from it yields that object.
     const adapter = function (this: unknown, nsp: Namespace) {
       const instance = base(nsp) as AdapterInternals;
-      hookAdapter(instance, options.onMessage);
+      hookAdapter(instance, options.onMessage, mode === 'sharded' ? new FrameReader(nsp.name) : undefined);
       return instance;
     } as unknown as AdapterFactory;
     return new Fanout(mode, adapter, subscriber, publisher, subGuard, pubGuard, keys);
@@ -116,8 +119,21 @@ export class Fanout {
  * Routes the adapter's local delivery of channel messages to `onMessage`. Both adapters end in
  * socket.io-adapter's `broadcast`, which encodes the packet once (`_encode`) and then writes it to
  * every socket of the room (`apply`); the hook keeps the encoded packet and takes over `apply`.
+ * The sharded adapter's frames are read before it parses them, when `reader` recognizes them.
  */
-function hookAdapter(adapter: AdapterInternals, onMessage: (delivery: Delivery) => void): void {
+function hookAdapter(
+  adapter: AdapterInternals,
+  onMessage: (delivery: Delivery) => void,
+  reader: FrameReader | undefined,
+): void {
+  // Channel messages on the sharded adapter: read straight from the raw frame (see FrameReader).
+  const onRawMessage = adapter.onRawMessage?.bind(adapter);
+  if (reader && onRawMessage)
+    adapter.onRawMessage = (raw, channel) => {
+      const delivery = Buffer.isBuffer(raw) ? reader.read(raw) : undefined;
+      if (delivery) onMessage(delivery);
+      else onRawMessage(raw, channel);
+    };
   const encode = adapter._encode.bind(adapter);
   const apply = adapter.apply.bind(adapter);
   let pending: Delivery | undefined;

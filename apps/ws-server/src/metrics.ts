@@ -22,13 +22,13 @@ export type DropPattern = string | undefined;
  */
 export class WsMetrics {
   readonly registry = new Registry();
-  private readonly messages: Counter<'pattern' | 'direction'>;
   private readonly trimmed: Counter<'pattern' | 'reason'>;
   private readonly drops: Counter<'reason' | 'pattern'>;
   private readonly recoveries: Counter<'pattern' | 'result'>;
   private readonly gaps: Counter<'result'>;
   private readonly latency: Histogram<'pattern'>;
-  private readonly outChildren = new Map<string, Counter.Internal>();
+  private readonly pendingIn = new Map<string, number>();
+  private readonly pendingOut = new Map<string, number>();
   private readonly latencyChildren = new Map<string, Histogram.Internal<'pattern'>>();
 
   constructor(sources: GaugeSources, pool: Pool) {
@@ -94,11 +94,23 @@ export class WsMetrics {
         this.set(sources.ready() ? 1 : 0);
       },
     });
-    this.messages = new Counter({
+    // Counted per message in plain maps (the hot path), handed to prom-client at scrape time.
+    const pendingIn = this.pendingIn;
+    const pendingOut = this.pendingOut;
+    new Counter({
       name: 'redpool_ws_messages_total',
       help: 'Messages by channel pattern: in = accepted from clients of this instance, out = written to its clients',
       labelNames: ['pattern', 'direction'],
       registers,
+      collect() {
+        for (const [pending, direction] of [
+          [pendingIn, 'in'],
+          [pendingOut, 'out'],
+        ] as const) {
+          for (const [pattern, n] of pending) if (n > 0) this.inc({ pattern, direction }, n);
+          pending.clear();
+        }
+      },
     });
     this.trimmed = new Counter({
       name: 'redpool_ws_history_trimmed_total',
@@ -135,17 +147,12 @@ export class WsMetrics {
   }
 
   published(pattern: string): void {
-    this.messages.inc({ pattern, direction: 'in' });
+    this.pendingIn.set(pattern, (this.pendingIn.get(pattern) ?? 0) + 1);
   }
 
   delivered(pattern: string, count: number): void {
     if (count <= 0) return;
-    let child = this.outChildren.get(pattern);
-    if (!child) {
-      child = this.messages.labels({ pattern, direction: 'out' });
-      this.outChildren.set(pattern, child);
-    }
-    child.inc(count);
+    this.pendingOut.set(pattern, (this.pendingOut.get(pattern) ?? 0) + count);
   }
 
   observeLatency(pattern: string, seconds: number): void {

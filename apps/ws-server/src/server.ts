@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import { createCodec } from '@redpool/codec';
 import {
   createLogger,
   createPool,
@@ -96,6 +97,12 @@ export interface WsStats {
 }
 
 const HEALTH_INTERVAL_MS = 1_000;
+/**
+ * Messages published by clients are stored lz4-compressed only from this size: a typical chat
+ * message (tens to hundreds of bytes of JSON) gains little and would cost a compression attempt
+ * each. Every reader decodes either form.
+ */
+const HISTORY_COMPRESS_MIN_BYTES = 1_024;
 const ANNOUNCE_EVERY_TICKS = 10;
 
 /**
@@ -219,6 +226,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         fanout: mode,
         metaTtlMs: config.metaTtlMs,
         maxPayloadBytes: config.maxPayloadBytes,
+        codec: createCodec({ compressMinBytes: HISTORY_COMPRESS_MIN_BYTES }),
       });
       this.publisherInstance = publisher;
       const metrics = new WsMetrics(

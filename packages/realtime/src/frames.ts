@@ -36,6 +36,43 @@ export interface FanoutFrame {
   readonly tail: Buffer;
 }
 
+const SHARDED_MID = Buffer.from(',"offset":');
+
+/** The parts of a channel's sharded frames that do not change from message to message. */
+interface ShardedParts {
+  readonly pubsubChannel: string;
+  readonly head: Buffer;
+  readonly tailStart: string;
+  readonly nspJson: string;
+}
+
+const PARTS_CACHE_SIZE = 10_000;
+const shardedCache = new WeakMap<StreamKeys, Map<string, ShardedParts>>();
+
+function shardedParts(keys: StreamKeys, channel: string): ShardedParts {
+  let byChannel = shardedCache.get(keys);
+  if (!byChannel) {
+    byChannel = new Map();
+    shardedCache.set(keys, byChannel);
+  }
+  let parts = byChannel.get(channel);
+  if (!parts) {
+    const nspJson = JSON.stringify(keys.namespace);
+    const opts = JSON.stringify({ rooms: [keys.room(channel)], except: [], flags: {} });
+    parts = {
+      pubsubChannel: keys.adapterRoomChannel(channel),
+      head: Buffer.from(
+        `{"uid":"${FANOUT_UID}","nsp":${nspJson},"type":${BROADCAST_MESSAGE},"data":{"opts":${opts},"packet":{"type":${EVENT_PACKET},"data":["${MESSAGE_EVENT}",{"epoch":`,
+      ),
+      tailStart: `,"channel":${JSON.stringify(channel)},"ts":`,
+      nspJson,
+    };
+    if (byChannel.size >= PARTS_CACHE_SIZE) byChannel.clear();
+    byChannel.set(channel, parts);
+  }
+  return parts;
+}
+
 /**
  * Builds the fan-out frame of one message for the given adapter.
  * @param dataJson - the payload as JSON text (already validated)
@@ -47,22 +84,20 @@ export function buildFanoutFrame(
   ts: number,
   dataJson: string,
 ): FanoutFrame {
+  if (mode === 'sharded') {
+    // socket.io-adapter ClusterAdapter message: { uid, nsp, type: BROADCAST, data: { opts, packet } }
+    const parts = shardedParts(keys, channel);
+    return {
+      channel: parts.pubsubChannel,
+      format: 'json',
+      head: parts.head,
+      mid: SHARDED_MID,
+      tail: Buffer.from(`${parts.tailStart}${ts},"data":${dataJson}}],"nsp":${parts.nspJson}}}}`),
+    };
+  }
   const nsp = keys.namespace;
   const room = keys.room(channel);
   const pubsubChannel = keys.adapterRoomChannel(channel);
-  if (mode === 'sharded') {
-    // socket.io-adapter ClusterAdapter message: { uid, nsp, type: BROADCAST, data: { opts, packet } }
-    const opts = JSON.stringify({ rooms: [room], except: [], flags: {} });
-    const head = `{"uid":"${FANOUT_UID}","nsp":${JSON.stringify(nsp)},"type":${BROADCAST_MESSAGE},"data":{"opts":${opts},"packet":{"type":${EVENT_PACKET},"data":["${MESSAGE_EVENT}",{"epoch":`;
-    const tail = `,"channel":${JSON.stringify(channel)},"ts":${ts},"data":${dataJson}}],"nsp":${JSON.stringify(nsp)}}}}`;
-    return {
-      channel: pubsubChannel,
-      format: 'json',
-      head: Buffer.from(head),
-      mid: Buffer.from(',"offset":'),
-      tail: Buffer.from(tail),
-    };
-  }
   // @socket.io/redis-adapter classic (= @socket.io/redis-emitter) wire format: msgpack
   // [uid, { type, data: [event, message], nsp }, { rooms, except, flags }], assembled from parts
   // (MessagePack is a concatenation format, so only the container headers need care).
