@@ -98,11 +98,11 @@ export interface WsStats {
 
 const HEALTH_INTERVAL_MS = 1_000;
 /**
- * Messages published by clients are stored lz4-compressed only from this size: a typical chat
- * message (tens to hundreds of bytes of JSON) gains little and would cost a compression attempt
- * each. Every reader decodes either form.
+ * Messages published by clients are stored lz4-compressed only from this size: lz4 almost never
+ * shrinks a single chat message of a few hundred bytes, and each would pay a compression attempt
+ * (docs/benchmarks.md, codec). Every reader decodes either form.
  */
-const HISTORY_COMPRESS_MIN_BYTES = 1_024;
+const HISTORY_COMPRESS_MIN_BYTES = 512;
 const ANNOUNCE_EVERY_TICKS = 10;
 
 /**
