@@ -12,7 +12,7 @@
  * is searched. Everything stays on 127.0.0.1. The last line printed is one JSON object.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedis, stopAll } from '@redpool/testkit';
@@ -82,7 +82,13 @@ function startServer(
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) {
         child.stdout!.off('data', onData);
-        child.stdout!.resume();
+        // BENCH_SERVER_LOG_DIR=/tmp/x keeps each server's output (e.g. with --trace-gc)
+        const dir = process.env.BENCH_SERVER_LOG_DIR;
+        if (dir)
+          child.stdout!.pipe(
+            createWriteStream(`${dir}/${env.WS_INSTANCE_ID ?? 'baseline'}-${child.pid}.log`),
+          );
+        else child.stdout!.resume();
         resolve({ child, url: match[1]! });
       }
     };
@@ -101,7 +107,9 @@ type Loadgen = (command: ConnectCommand | RunCommand | { cmd: 'disconnect' }) =>
 /** One load generator: a forked process answering one message per command. */
 function startLoadgen(): Promise<Loadgen> {
   const child = fork(fileURLToPath(new URL('./loadgen.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    // A larger young generation: fewer objects promoted, fewer old-generation pauses in the
+    // measuring process (every message allocates; C sockets are a large live heap).
+    execArgv: ['--max-semi-space-size=64', '--import', 'tsx'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   children.push(child);

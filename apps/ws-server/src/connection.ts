@@ -45,8 +45,12 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
   /** Authorization decisions for publishing, per channel (bounded). */
   readonly publishAllowed = new Map<string, boolean>();
   closing = false;
-  /** The engine's writeBuffer as last counted, how many of its packets, and their bytes. */
-  private countedBuffer: { data?: unknown }[] | undefined;
+  /**
+   * The first packet of the engine's writeBuffer as last counted (a flush starts a new array),
+   * how many of its packets were counted, and their bytes. Only the first packet is kept: holding
+   * the flushed array would keep every sent packet alive until this connection's next delivery.
+   */
+  private countedFirst: unknown;
   private countedPackets = 0;
   private queuedBytes = 0;
   private closeTimer: NodeJS.Timeout | undefined;
@@ -77,8 +81,8 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
   get pendingBytes(): number {
     const engine = this.engine;
     const queue = engine.writeBuffer;
-    if (queue !== this.countedBuffer || queue.length < this.countedPackets) {
-      this.countedBuffer = queue;
+    if (queue.length === 0 || queue[0] !== this.countedFirst || queue.length < this.countedPackets) {
+      this.countedFirst = queue[0];
       this.countedPackets = 0;
       this.queuedBytes = 0;
     }
