@@ -16,7 +16,7 @@ import { Instruments } from './instruments.js';
 import { createLogger } from './logger.js';
 import { type PoolOptions, type ResolvedPoolOptions, resolveOptions } from './options.js';
 import type { RedisScript } from './script.js';
-import { SharedLane } from './shared-lane.js';
+import { quitWithDeadline, SharedLane } from './shared-lane.js';
 import { countersSnapshot, type PoolStats, type PoolStatus } from './stats.js';
 import type { BatchResult, CommandTuple, RedisArg } from './types.js';
 
@@ -293,7 +293,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     while (this.shared.inFlight > 0 && Date.now() < deadline) await sleep(10);
     const remaining = () => Math.max(100, deadline - Date.now());
     await this.exclusive.close(deadline);
-    await Promise.all([...this.dedicated].map((c) => c.quit().catch(() => c.disconnect())));
+    // quit() on a connection stuck reconnecting would wait forever: QUIT with a deadline, then force.
+    await Promise.all([...this.dedicated].map((c) => quitWithDeadline(c, remaining())));
     this.dedicated.clear();
     await this.shared.disconnect('pool closed', remaining());
     this.setStatus('closed', 'closed');

@@ -252,6 +252,17 @@ describe('exhaustion, leaks and closing', () => {
     expect(Number((await redis.info('clients')).connected_clients)).toBe(1);
   });
 
+  test('close() returns by its deadline while a subscriber is stuck reconnecting to a dead Redis', async () => {
+    const redis = await startRedis();
+    const pool = createPool({ url: redis.url, name: 'dead-sub' });
+    await pool.subscriber();
+    await redis.kill();
+    const started = Date.now();
+    await pool.close({ timeoutMs: 500 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(pool.stats().dedicated).toBe(0);
+  });
+
   test('close() closes a lease that is not given back by the deadline', async () => {
     const redis = await startRedis();
     const pool = createPool({ url: redis.url, name: 'stuck' });
