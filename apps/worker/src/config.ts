@@ -1,3 +1,13 @@
+import {
+  type Environment,
+  type EnvVariable,
+  integer,
+  LOG_LEVELS,
+  oneOf,
+  pattern,
+  readEnvironment,
+  redisUrl,
+} from '@redpool/config';
 import { redactUrl } from '@redpool/pool';
 import {
   ChannelRules,
@@ -5,6 +15,7 @@ import {
   DEFAULT_CHANNEL_RULES_SPEC,
   DEFAULT_PUBLISHER_OPTIONS,
   type FanoutMode,
+  MAX_META_TTL_MS,
   parseDuration,
 } from '@redpool/realtime';
 import type { LevelWithSilent } from 'pino';
@@ -77,40 +88,8 @@ export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
   realtimeMetaTtlMs: DEFAULT_PUBLISHER_OPTIONS.metaTtlMs,
 });
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /** One environment variable: where it goes, what it allows, what it means (used by docs tests too). */
-export interface ConfigVariable {
-  readonly name: string;
-  readonly field: keyof WorkerConfig;
-  readonly allowed: string;
-  readonly description: string;
-  /** The documented default when it is not the field's default value as written. */
-  readonly defaultText?: string;
-  readonly parse: (raw: string) => WorkerConfig[keyof WorkerConfig] | undefined;
-}
-
-const integer =
-  (min: number, max: number) =>
-  (raw: string): number | undefined => {
-    if (!/^\d+$/.test(raw)) return undefined;
-    const n = Number(raw);
-    return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
-  };
-
-const pattern =
-  (re: RegExp) =>
-  (raw: string): string | undefined =>
-    re.test(raw) ? raw : undefined;
-
-const redisUrl = (raw: string): string | undefined => {
-  try {
-    const url = new URL(raw);
-    return url.protocol === 'redis:' || url.protocol === 'rediss:' ? raw : undefined;
-  } catch {
-    return undefined;
-  }
-};
+export type ConfigVariable = EnvVariable<WorkerConfig>;
 
 /** Every variable the worker reads, in the order of docs/configuration.md. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
@@ -119,6 +98,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     field: 'redisUrl',
     allowed: 'a redis:// or rediss:// URL',
     description: 'Redis for queues, heartbeats and reports; its maxmemory-policy must be noeviction',
+    redact: redactUrl,
     parse: redisUrl,
   },
   {
@@ -204,7 +184,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     field: 'logLevel',
     allowed: `one of ${LOG_LEVELS.join(', ')}`,
     description: 'pino log level',
-    parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LevelWithSilent) : undefined),
+    parse: oneOf(LOG_LEVELS),
   },
   {
     name: 'REALTIME_KEY_PREFIX',
@@ -249,8 +229,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     allowed: 'auto, classic or sharded',
     description:
       "which redis-adapter carries messages (auto: sharded pub/sub on Redis 7+, classic before); must match the ws-server's",
-    parse: (raw) =>
-      ['auto', 'classic', 'sharded'].includes(raw) ? (raw as WorkerConfig['realtimeFanout']) : undefined,
+    parse: oneOf(['auto', 'classic', 'sharded']),
   },
   {
     name: 'REALTIME_META_TTL',
@@ -260,7 +239,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     defaultText: '7d',
     parse: (raw) => {
       const ms = parseDuration(raw, 'REALTIME_META_TTL');
-      return ms <= 365 * 86_400_000 ? ms : undefined;
+      return ms <= MAX_META_TTL_MS ? ms : undefined;
     },
   },
 ];
@@ -271,24 +250,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
  * @example
  * const config = loadConfig(process.env);
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): WorkerConfig {
-  const config: WorkerConfig = { ...DEFAULT_WORKER_CONFIG };
-  for (const variable of CONFIG_VARIABLES) {
-    const raw = env[variable.name]?.trim();
-    if (raw === undefined || raw === '') continue;
-    let value: WorkerConfig[keyof WorkerConfig] | undefined;
-    try {
-      value = variable.parse(raw);
-    } catch {
-      value = undefined;
-    }
-    if (value === undefined) {
-      const fallback = variable.defaultText ?? DEFAULT_WORKER_CONFIG[variable.field];
-      const shown = variable.field === 'redisUrl' ? redactUrl(raw) : raw;
-      throw new InvalidConfigError(variable.name, shown, `${variable.allowed} (default ${fallback})`);
-    }
-    (config as unknown as Record<string, unknown>)[variable.field] = value;
-  }
+export function loadConfig(env: Environment = process.env): WorkerConfig {
+  const config = readEnvironment(env, CONFIG_VARIABLES, {
+    defaults: DEFAULT_WORKER_CONFIG,
+    invalidValue: InvalidConfigError,
+  });
   return validateConfig(config);
 }
 

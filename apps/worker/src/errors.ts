@@ -1,3 +1,5 @@
+import { invalidValueMessage } from '@redpool/config';
+
 /** Every error code of the worker; never reuse one. Each is documented in the README's Errors table. */
 export const WORKER_ERROR_CODES = [
   'WORKER_ERR_INVALID_CONFIG',
@@ -31,7 +33,7 @@ export class InvalidConfigError extends WorkerError {
     readonly value: string,
     readonly allowed: string,
   ) {
-    super('WORKER_ERR_INVALID_CONFIG', `Invalid ${variable}=${JSON.stringify(value)}; allowed: ${allowed}`);
+    super('WORKER_ERR_INVALID_CONFIG', invalidValueMessage(variable, value, allowed));
   }
 }
 
