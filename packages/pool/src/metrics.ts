@@ -100,6 +100,9 @@ function createMetricSet(registry: Registry): PoolMetricSet {
     help: '1 when the pool has a ready connection and its last health check passed',
     labelNames: ['pool'],
     registers,
+    // Summed over node:cluster workers, two healthy pools would read 2 and one down 1: a pool of
+    // the same name is up only when it is up in every process.
+    aggregator: 'min',
     collect() {
       this.reset();
       each((pool) => {

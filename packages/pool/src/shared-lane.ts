@@ -58,6 +58,8 @@ export class SharedLane {
   private unreachable = false;
   private readonly cluster: boolean;
   private connected = false;
+  /** Closing on purpose (idle, close): a health check that fails meanwhile must not reset. */
+  private disconnecting = false;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
@@ -220,7 +222,7 @@ export class SharedLane {
   async sweep(now = Date.now()): Promise<void> {
     this.sample(now);
     const interval = this.options.healthCheckIntervalMs;
-    if (interval === 0) return;
+    if (interval === 0 || this.disconnecting) return;
     await Promise.all(
       this.members
         .filter((m) => m.conn.status === 'ready' && m.inFlight === 0 && now - m.lastReplyAt >= interval)
@@ -232,7 +234,12 @@ export class SharedLane {
   async disconnect(reason: string, deadlineMs: number): Promise<void> {
     for (const job of this.waiting) job.fail(new ConnectionError(`Connection closed: ${reason}`));
     this.waiting.clear();
-    await Promise.all(this.members.map((m) => quitWithDeadline(m.conn, deadlineMs)));
+    this.disconnecting = true;
+    try {
+      await Promise.all(this.members.map((m) => quitWithDeadline(m.conn, deadlineMs)));
+    } finally {
+      this.disconnecting = false;
+    }
     this.markDisconnected(reason);
   }
 
@@ -355,7 +362,9 @@ export class SharedLane {
       if (ok) {
         m.lastReplyAt = Date.now();
         m.due = false;
-      } else {
+      } else if (!this.disconnecting && m.conn.status === 'ready') {
+        // A PING cut short by a close (our own QUIT, say) is no health failure: only a silent
+        // socket that is still open is reset. Resetting a closed one would reconnect it.
         this.events.healthCheckFailed(`PING got no reply within ${this.options.healthCheckTimeoutMs} ms`);
         this.reset(m, 'health check failed');
       }
