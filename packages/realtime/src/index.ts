@@ -22,6 +22,7 @@ export { StreamKeys } from './keys.js';
 export { assertChannel, isValidChannel, MAX_CHANNEL_LENGTH } from './names.js';
 export {
   DEFAULT_PUBLISHER_OPTIONS,
+  MAX_META_TTL_MS,
   type PublisherOptions,
   type ResolvedPublisherOptions,
 } from './options.js';

@@ -47,6 +47,9 @@ export const DEFAULT_PUBLISHER_OPTIONS = {
   maxPayloadBytes: 65_536,
 } as const;
 
+/** Longest `metaTtlMs` accepted: 365 days. */
+export const MAX_META_TTL_MS = 365 * 86_400_000;
+
 const PREFIX_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function resolveOptions(options: PublisherOptions): ResolvedPublisherOptions {
@@ -71,7 +74,7 @@ export function resolveOptions(options: PublisherOptions): ResolvedPublisherOpti
   if (!Number.isInteger(o.maxPayloadBytes) || o.maxPayloadBytes < 1 || o.maxPayloadBytes > 16 * 1024 * 1024)
     throw new InvalidOptionError('maxPayloadBytes', o.maxPayloadBytes, 'an integer from 1 to 16777216');
   const minMeta = o.channels.maxTtlMs;
-  if (!Number.isInteger(o.metaTtlMs) || o.metaTtlMs < minMeta || o.metaTtlMs > 365 * 86_400_000)
+  if (!Number.isInteger(o.metaTtlMs) || o.metaTtlMs < minMeta || o.metaTtlMs > MAX_META_TTL_MS)
     throw new InvalidOptionError(
       'metaTtlMs',
       o.metaTtlMs,
