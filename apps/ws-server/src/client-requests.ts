@@ -123,7 +123,7 @@ export class ClientRequests {
         ? await this.deps.publisher.recover(channel, { ...request.recover, limit: hub.recoveryLimit(rule) })
         : await this.deps.publisher.position(channel);
       if (subscription.removed) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', 'unsubscribed meanwhile');
-      this.deps.metrics.historyTrimmed(rule.pattern, 0, position.trimmedByExpiry, this.dropPattern(rule));
+      this.deps.metrics.historyTrimmed(rule.pattern, 0, position.trimmedByExpiry);
       if (request.recover) this.deps.metrics.recovery(rule.pattern, position.recovered);
       const response: SubscribeAck = {
         ok: true,
@@ -165,18 +165,16 @@ export class ClientRequests {
     this.assertRedisAvailable();
     const result = await this.deps.publisher.publish(channel, data);
     this.deps.metrics.published(result.rule.pattern);
-    this.deps.metrics.historyTrimmed(
-      result.rule.pattern,
-      result.trimmed.capacity,
-      result.trimmed.expiry,
-      this.dropPattern(result.rule),
-    );
+    this.deps.metrics.historyTrimmed(result.rule.pattern, result.trimmed.capacity, result.trimmed.expiry);
     return { ok: true, channel, epoch: result.epoch, offset: result.offset };
   }
 
-  /** The drops' `pattern` label of a rule: its pattern, or `other` for the fallback (bounded cardinality). */
+  /**
+   * The drops' `pattern` label of a rule: its pattern — `*` for the fallback — as in every other
+   * metric, so drops and messages of the same channels join on `pattern`.
+   */
   dropPattern(rule: ChannelRule): string {
-    return rule === this.deps.publisher.options.channels.fallback ? 'other' : rule.pattern;
+    return rule.pattern;
   }
 
   /** The drops' `pattern` label of a request payload naming a valid channel; none otherwise. */

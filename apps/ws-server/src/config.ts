@@ -1,4 +1,16 @@
 import { hostname } from 'node:os';
+import {
+  boolean,
+  type Environment,
+  type EnvVariable,
+  formatDefault,
+  integer,
+  LOG_LEVELS,
+  oneOf,
+  pattern,
+  readEnvironment,
+  redisUrl,
+} from '@redpool/config';
 import { redactUrl } from '@redpool/pool';
 import {
   ChannelRules,
@@ -6,6 +18,7 @@ import {
   DEFAULT_CHANNEL_RULES_SPEC,
   DEFAULT_PUBLISHER_OPTIONS,
   type FanoutMode,
+  MAX_META_TTL_MS,
   parseDuration,
 } from '@redpool/realtime';
 import type { LevelWithSilent } from 'pino';
@@ -123,50 +136,10 @@ export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
   workerReadyTimeoutMs: 30_000,
 });
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-type Value = WsConfig[keyof WsConfig];
-
 /** One environment variable: where it goes, what it allows, what it means (docs/configuration.md lists them all). */
-export interface ConfigVariable {
-  readonly name: string;
-  readonly field: keyof WsConfig;
-  readonly allowed: string;
-  readonly description: string;
-  /** The documented default when it is not the field's default value. */
-  readonly defaultText?: string;
+export type ConfigVariable = EnvVariable<WsConfig> & {
   /** Shared with the worker and every other publisher: must have the same value everywhere. */
   readonly shared?: boolean;
-  readonly parse: (raw: string) => Value | undefined;
-}
-
-const integer =
-  (min: number, max: number) =>
-  (raw: string): number | undefined => {
-    if (!/^\d+$/.test(raw)) return undefined;
-    const n = Number(raw);
-    return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
-  };
-
-const pattern =
-  (re: RegExp) =>
-  (raw: string): string | undefined =>
-    re.test(raw) ? raw : undefined;
-
-const boolean = (raw: string): boolean | undefined =>
-  ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())
-    ? true
-    : ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())
-      ? false
-      : undefined;
-
-const redisUrl = (raw: string): string | undefined => {
-  try {
-    const url = new URL(raw);
-    return url.protocol === 'redis:' || url.protocol === 'rediss:' ? raw : undefined;
-  } catch {
-    return undefined;
-  }
 };
 
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -192,6 +165,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     field: 'redisUrl',
     allowed: 'a redis:// or rediss:// URL',
     description: 'Redis for channel history, fan-out and the Socket.IO adapter (maxmemory-policy noeviction)',
+    redact: redactUrl,
     parse: redisUrl,
   },
   {
@@ -221,6 +195,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description:
       'HMAC-SHA256 secret that signs client tokens (`auth.token` in the handshake); required when NODE_ENV=production (the development default is refused there)',
     defaultText: '(development secret)',
+    redact: () => '***',
     parse: (raw) => (raw.length >= 32 ? raw : undefined),
   },
   {
@@ -319,7 +294,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     field: 'logLevel',
     allowed: `one of ${LOG_LEVELS.join(', ')}`,
     description: 'pino log level',
-    parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LevelWithSilent) : undefined),
+    parse: oneOf(LOG_LEVELS),
   },
   {
     name: 'REALTIME_CHANNELS',
@@ -369,7 +344,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description:
       'which redis-adapter carries messages: auto picks sharded pub/sub on Redis 7+ (standalone or Cluster), classic before',
     shared: true,
-    parse: (raw) => (['auto', 'classic', 'sharded'].includes(raw) ? (raw as WsConfig['fanout']) : undefined),
+    parse: oneOf(['auto', 'classic', 'sharded']),
   },
   {
     name: 'REALTIME_META_TTL',
@@ -379,7 +354,10 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
       "how long a channel's epoch and offset outlive its last message (then offsets restart in a new epoch)",
     defaultText: '7d',
     shared: true,
-    parse: (raw) => parseDuration(raw, 'REALTIME_META_TTL'),
+    parse: (raw) => {
+      const ms = parseDuration(raw, 'REALTIME_META_TTL');
+      return ms <= MAX_META_TTL_MS ? ms : undefined;
+    },
   },
   {
     name: 'WS_DRAIN_GRACE_SECONDS',
@@ -451,29 +429,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
  * @example
  * const config = loadConfig(process.env);
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): WsConfig {
+export function loadConfig(env: Environment = process.env): WsConfig {
   const production = env.NODE_ENV === 'production';
-  const config: WsConfig = { ...DEFAULT_WS_CONFIG, devEndpoints: !production };
-  for (const variable of CONFIG_VARIABLES) {
-    const raw = env[variable.name]?.trim();
-    if (raw === undefined || raw === '') continue;
-    let value: Value | undefined;
-    try {
-      value = variable.parse(raw);
-    } catch {
-      value = undefined;
-    }
-    if (value === undefined) {
-      const shown =
-        variable.field === 'redisUrl' ? redactUrl(raw) : variable.field === 'jwtSecret' ? '***' : raw;
-      throw new InvalidConfigError(
-        variable.name,
-        shown,
-        `${variable.allowed} (default ${defaultText(variable)})`,
-      );
-    }
-    (config as unknown as Record<string, unknown>)[variable.field] = value;
-  }
+  const config = readEnvironment(env, CONFIG_VARIABLES, {
+    // Development endpoints are off by default in production; WS_DEV_ENDPOINTS's defaultText says both.
+    defaults: { ...DEFAULT_WS_CONFIG, devEndpoints: !production },
+    invalidValue: InvalidConfigError,
+  });
   if (production && config.jwtSecret === DEV_JWT_SECRET)
     throw new InvalidConfigError(
       'WS_JWT_SECRET',
@@ -523,7 +485,5 @@ export function resolveConfig(overrides: Partial<WsConfig> = {}): WsConfig {
 
 /** How a variable's default is shown in errors and docs. */
 export function defaultText(variable: ConfigVariable): string {
-  if (variable.defaultText) return variable.defaultText;
-  const value = DEFAULT_WS_CONFIG[variable.field];
-  return Array.isArray(value) ? value.join(',') : String(value);
+  return formatDefault(variable, DEFAULT_WS_CONFIG);
 }

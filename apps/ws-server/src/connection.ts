@@ -12,6 +12,8 @@ interface EngineSocket {
   writeBuffer: { data?: unknown }[];
   transport: {
     name: string;
+    /** False while a write is in progress (WebSocket) or no poll is waiting (polling). */
+    writable: boolean;
     socket?: { bufferedAmount?: number; terminate?: () => void };
     /** Long-polling: how long an orderly close waits for the client's next poll (30 s by default). */
     closeTimeout?: number;
@@ -81,6 +83,15 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
   get pendingBytes(): number {
     const engine = this.engine;
     const queue = engine.writeBuffer;
+    const transport = engine.transport;
+    // The common case, checked first because it runs for every delivery: a writable transport
+    // with an empty queue has handed every earlier packet to the kernel.
+    if (queue.length === 0 && transport.writable) {
+      this.countedFirst = undefined;
+      this.countedPackets = 0;
+      this.queuedBytes = 0;
+      return 0;
+    }
     if (queue.length === 0 || queue[0] !== this.countedFirst || queue.length < this.countedPackets) {
       this.countedFirst = queue[0];
       this.countedPackets = 0;
@@ -88,7 +99,6 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     }
     for (let i = this.countedPackets; i < queue.length; i++) this.queuedBytes += sizeOf(queue[i]!.data);
     this.countedPackets = queue.length;
-    const transport = engine.transport;
     const buffered = transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0;
     return this.queuedBytes + buffered;
   }

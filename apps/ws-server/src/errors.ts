@@ -1,3 +1,5 @@
+import { invalidValueMessage } from '@redpool/config';
+
 /**
  * Every error code of the ws-server; never reuse one. Each is documented in the README's Errors
  * table (a test checks it). Clients receive them in error acks: `{ ok: false, error: { code, message } }`.
@@ -75,7 +77,7 @@ export class InvalidConfigError extends WsError {
     readonly value: string,
     readonly allowed: string,
   ) {
-    super('WS_ERR_INVALID_CONFIG', `Invalid ${variable}=${JSON.stringify(value)}; allowed: ${allowed}`);
+    super('WS_ERR_INVALID_CONFIG', invalidValueMessage(variable, value, allowed));
   }
 }
 

@@ -3,6 +3,7 @@ import { type FanoutMode, MESSAGE_EVENT, type Publication, type StreamKeys } fro
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
+import { withTimeout } from './deadline.js';
 import { FrameReader } from './frame-reader.js';
 import { PubSubGuard } from './pubsub-guard.js';
 
@@ -96,9 +97,9 @@ export class Fanout {
     return this.subGuard.ready(pubsub, timeoutMs);
   }
 
-  /** Both connections are up and every wanted subscription is active. */
+  /** Both connections are up and no wanted subscription is stuck (see PubSubGuard.healthy). */
   get healthy(): boolean {
-    return this.subscriber.status === 'ready' && this.publisher.status === 'ready' && this.subGuard.allActive;
+    return this.subscriber.status === 'ready' && this.publisher.status === 'ready' && this.subGuard.healthy;
   }
 
   /** Closes both connections (the pool counts them out). */
@@ -183,14 +184,4 @@ function encodedBytes(encoded: unknown[]): number {
     else if (part instanceof Uint8Array) bytes += part.byteLength;
   }
   return bytes;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -26,7 +26,7 @@ export function createRequestHandler(server: WsServer): RequestListener {
     server.tracker.trackRequest(res);
     void handle(server, cache, req, res).catch((err: unknown) => {
       server.log.error({ err, url: req.url?.split('?')[0] }, 'http handler failed');
-      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
   };
@@ -42,18 +42,18 @@ async function handle(
   const path = url.pathname;
   const method = req.method ?? 'GET';
   if (path.startsWith('/dev/')) {
-    if (!server.config.devEndpoints) return send(res, 404, { error: 'not found' });
+    if (!server.config.devEndpoints) return sendJson(res, 404, { error: 'not found' });
     return dev(server, path, method, url, req, res);
   }
   if (method !== 'GET' && method !== 'HEAD')
-    return send(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+    return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
   switch (path) {
     case '/healthz':
-      return send(res, 200, { status: 'ok', instance: server.config.instanceId });
+      return sendJson(res, 200, { status: 'ok', instance: server.config.instanceId });
     case '/readyz':
       return server.ready
-        ? send(res, 200, { ready: true })
-        : send(res, 503, {
+        ? sendJson(res, 200, { ready: true })
+        : sendJson(res, 503, {
             ready: false,
             status: server.status,
             reason:
@@ -64,7 +64,7 @@ async function handle(
                   : 'not running',
           });
     case '/drain':
-      return send(res, 200, server.drainStatus());
+      return sendJson(res, 200, server.drainStatus());
     case '/metrics': {
       const registry = server.metrics.registry;
       const body = await registry.metrics();
@@ -73,10 +73,10 @@ async function handle(
       return;
     }
     case '/stats':
-      return send(res, 200, server.stats());
+      return sendJson(res, 200, server.stats());
     default: {
       const asset = STATIC[path];
-      if (!asset) return send(res, 404, { error: 'not found' });
+      if (!asset) return sendJson(res, 404, { error: 'not found' });
       let body = cache.get(asset.file);
       if (!body) {
         body = await readFile(new URL(asset.file, PUBLIC_DIR));
@@ -103,7 +103,7 @@ async function dev(
 ): Promise<void> {
   const user = url.searchParams.get('user') ?? '';
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(user))
-    return send(res, 400, { error: 'user: 1-64 letters, digits and _ . @ -' });
+    return sendJson(res, 400, { error: 'user: 1-64 letters, digits and _ . @ -' });
   if (path === '/dev/token' && method === 'GET') {
     const claims: Record<string, unknown> = {
       sub: user,
@@ -113,7 +113,7 @@ async function dev(
       const list = url.searchParams.get(claim);
       if (list) claims[claim] = list.split(',').filter(Boolean);
     }
-    return send(res, 200, {
+    return sendJson(res, 200, {
       token: signToken(claims, server.config.jwtSecret),
       expiresInSeconds: DEV_TOKEN_TTL_SECONDS,
     });
@@ -121,15 +121,15 @@ async function dev(
   if (path === '/dev/notify' && method === 'POST') {
     const text = (await readBody(req)).trim() || 'Hello from the server';
     const channel = `notifications.${user}`;
-    if (!isValidChannel(channel)) return send(res, 400, { error: 'invalid user' });
+    if (!isValidChannel(channel)) return sendJson(res, 400, { error: 'invalid user' });
     const result = await server.publisher.publish(channel, {
       text: text.slice(0, 1000),
       from: 'dev',
       at: Date.now(),
     });
-    return send(res, 200, { channel, epoch: result.epoch, offset: result.offset });
+    return sendJson(res, 200, { channel, epoch: result.epoch, offset: result.offset });
   }
-  return send(res, 404, { error: 'not found' });
+  return sendJson(res, 404, { error: 'not found' });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -148,7 +148,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(
+/** Answers `body` as JSON, never cached. */
+export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,

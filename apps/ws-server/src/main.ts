@@ -3,7 +3,8 @@ import { createLogger } from '@redpool/pool';
 import { loadConfig, type WsConfig } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createWsServer } from './server.js';
-import { runWorker, Supervisor } from './supervisor.js';
+import { Supervisor } from './supervisor.js';
+import { runWorker } from './supervisor-worker.js';
 
 // Entry point of `pnpm start`: configuration from the environment, validated once.
 const bootLog = createLogger({ name: 'ws-server' });

@@ -1,5 +1,6 @@
 import { type Pool, registerPoolMetrics } from '@redpool/pool';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.js';
 import type { ConnectionCounts } from './connection-tracker.js';
 import { DROP_REASON, type WsErrorCode } from './errors.js';
 
@@ -13,12 +14,16 @@ export interface GaugeSources {
   drain(): { draining: boolean; startedAtMs: number; graceSeconds: number };
 }
 
-/** The `pattern` label of drops: a configured channel pattern, `other` (no pattern matched), or none. */
+/**
+ * The `pattern` label of drops: the channel's rule pattern (`*` when no configured pattern matched,
+ * the same value every metric uses), or none when the drop concerns no valid channel.
+ */
 export type DropPattern = string | undefined;
 
 /**
  * The ws-server's Prometheus metrics (`redpool_ws_*`, base units, `_total` counters) plus the
- * pool's (`redpool_pool_*`, `redpool_command_*`) in one registry.
+ * pool's (`redpool_pool_*`, `redpool_command_*`) in one registry. Each gauge names how the
+ * supervisor combines it over its workers (`aggregator`); counters and histograms are summed.
  */
 export class WsMetrics {
   readonly registry = new Registry();
@@ -26,10 +31,9 @@ export class WsMetrics {
   private readonly drops: Counter<'reason' | 'pattern'>;
   private readonly recoveries: Counter<'pattern' | 'result'>;
   private readonly gaps: Counter<'result'>;
-  private readonly latency: Histogram<'pattern'>;
+  private readonly latency: BucketHistogram<'pattern'>;
   private readonly pendingIn = new Map<string, number>();
   private readonly pendingOut = new Map<string, number>();
-  private readonly latencyChildren = new Map<string, Histogram.Internal<'pattern'>>();
 
   constructor(sources: GaugeSources, pool: Pool) {
     const registers = [this.registry];
@@ -38,6 +42,7 @@ export class WsMetrics {
       help: 'Live connections by type: Engine.IO sessions by transport (websocket, polling), plain HTTP requests in flight (http)',
       labelNames: ['transport'],
       registers,
+      aggregator: 'sum',
       collect() {
         const c = sources.connections();
         this.set({ transport: 'websocket' }, c.websocket);
@@ -49,6 +54,7 @@ export class WsMetrics {
       name: 'redpool_ws_draining',
       help: '1 while the instance drains (SIGTERM, SIGINT or a supervisor restart): clients are being asked to reconnect elsewhere',
       registers,
+      aggregator: 'max',
       collect() {
         this.set(sources.drain().draining ? 1 : 0);
       },
@@ -57,6 +63,8 @@ export class WsMetrics {
       name: 'redpool_ws_drain_started_timestamp_seconds',
       help: 'When the current drain started (Unix time); 0 when not draining',
       registers,
+      // The supervisor leaves out the workers that report 0: the oldest drain still running.
+      aggregator: 'min',
       collect() {
         const d = sources.drain();
         this.set(d.draining ? d.startedAtMs / 1000 : 0);
@@ -66,6 +74,7 @@ export class WsMetrics {
       name: 'redpool_ws_drain_grace_seconds',
       help: 'The drain grace period (WS_DRAIN_GRACE_SECONDS): connections left after it are closed and the process exits',
       registers,
+      aggregator: 'max',
       collect() {
         this.set(sources.drain().graceSeconds);
       },
@@ -74,6 +83,7 @@ export class WsMetrics {
       name: 'redpool_ws_subscriptions',
       help: 'Channel subscriptions of the connections of this instance',
       registers,
+      aggregator: 'sum',
       collect() {
         this.set(sources.subscriptions());
       },
@@ -82,6 +92,9 @@ export class WsMetrics {
       name: 'redpool_ws_channels',
       help: 'Channels with at least one subscriber on this instance',
       registers,
+      // Per process, as each process subscribes to its channels: a channel with subscribers on
+      // two workers counts twice.
+      aggregator: 'sum',
       collect() {
         this.set(sources.channels());
       },
@@ -90,6 +103,8 @@ export class WsMetrics {
       name: 'redpool_ws_ready',
       help: '1 when Redis is reachable and the instance accepts work (/readyz)',
       registers,
+      // The supervisor leaves out draining workers: a restart does not make the server unready.
+      aggregator: 'min',
       collect() {
         this.set(sources.ready() ? 1 : 0);
       },
@@ -120,7 +135,7 @@ export class WsMetrics {
     });
     this.drops = new Counter({
       name: 'redpool_ws_drops_total',
-      help: 'Messages and requests dropped or refused, by reason (capacity, expiry, slow_consumer, rate_limit, auth, ...) and channel pattern (configured patterns, other) when a channel is known',
+      help: 'Messages and requests dropped or refused, by reason (capacity, expiry, slow_consumer, rate_limit, auth, ...) and channel pattern (the rule pattern, * when none matched) when a channel is known',
       labelNames: ['reason', 'pattern'],
       registers,
     });
@@ -136,13 +151,13 @@ export class WsMetrics {
       labelNames: ['result'],
       registers,
     });
-    this.latency = new Histogram({
-      name: 'redpool_ws_publish_latency_seconds',
-      help: 'From a message being accepted to this instance writing it to its subscribers',
-      labelNames: ['pattern'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    this.latency = new BucketHistogram(
+      'redpool_ws_publish_latency_seconds',
+      'From a message being accepted to this instance writing it to its subscribers',
+      'pattern',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
-    });
+    );
     registerPoolMetrics(pool, this.registry);
   }
 
@@ -156,28 +171,18 @@ export class WsMetrics {
   }
 
   observeLatency(pattern: string, seconds: number): void {
-    let child = this.latencyChildren.get(pattern);
-    if (!child) {
-      child = this.latency.labels({ pattern });
-      this.latencyChildren.set(pattern, child);
-    }
-    child.observe(Math.max(0, seconds));
+    this.latency.observe(pattern, seconds);
   }
 
-  /** `dropPattern` is the drops' `pattern` label of the same channels (see {@link WsMetrics.dropPattern}). */
-  historyTrimmed(
-    pattern: string,
-    capacity: number,
-    expiry: number,
-    dropPattern: DropPattern = pattern,
-  ): void {
+  /** History entries trimmed by capacity and expiry: counted as trims and as drops alike. */
+  historyTrimmed(pattern: string, capacity: number, expiry: number): void {
     if (capacity > 0) {
       this.trimmed.inc({ pattern, reason: 'capacity' }, capacity);
-      this.drops.inc(dropLabels('capacity', dropPattern), capacity);
+      this.drops.inc({ reason: 'capacity', pattern }, capacity);
     }
     if (expiry > 0) {
       this.trimmed.inc({ pattern, reason: 'expiry' }, expiry);
-      this.drops.inc(dropLabels('expiry', dropPattern), expiry);
+      this.drops.inc({ reason: 'expiry', pattern }, expiry);
     }
   }
 

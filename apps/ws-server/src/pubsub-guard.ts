@@ -6,6 +6,8 @@ type AsyncMethod = (...args: unknown[]) => Promise<unknown>;
 
 interface Entry {
   active: boolean;
+  /** When the channel was last asked for (or lost) while not active: Date.now(). */
+  pendingSince: number;
   waiters: Set<() => void>;
   retry?: NodeJS.Timeout;
   method: string;
@@ -19,6 +21,12 @@ const UNSUBSCRIBE = {
 } as const;
 const PUBLISH = ['publish', 'spublish'] as const;
 const RETRY_MS = 500;
+/**
+ * A subscription not active after this long counts against health. Shorter waits are normal: the
+ * sharded adapter subscribes a room's channel when its first member joins, which takes a round
+ * trip, and readiness must not flap whenever a user opens a new room.
+ */
+export const SUBSCRIBE_GRACE_MS = 2_000;
 
 /**
  * Wraps the redis-adapter's clients (connections from the pool) so that:
@@ -65,7 +73,11 @@ export class PubSubGuard {
     // `ready` through the wrapped methods, which marks them active again.
     client.on('close', () => {
       if (this.closed || 'nodes' in client) return;
-      for (const entry of this.entries.values()) entry.active = false;
+      const now = Date.now();
+      for (const entry of this.entries.values()) {
+        entry.active = false;
+        entry.pendingSince = now;
+      }
     });
   }
 
@@ -88,9 +100,11 @@ export class PubSubGuard {
     });
   }
 
-  /** Whether every wanted channel is subscribed. */
-  get allActive(): boolean {
-    for (const entry of this.entries.values()) if (!entry.active) return false;
+  /** Whether every wanted channel is subscribed, or was asked for less than {@link SUBSCRIBE_GRACE_MS} ago. */
+  get healthy(): boolean {
+    const stuckBefore = Date.now() - SUBSCRIBE_GRACE_MS;
+    for (const entry of this.entries.values())
+      if (!entry.active && entry.pendingSince < stuckBefore) return false;
     return true;
   }
 
@@ -105,7 +119,7 @@ export class PubSubGuard {
     for (const channel of channels) {
       let entry = this.entries.get(channel);
       if (!entry) {
-        entry = { active: false, waiters: new Set(), method };
+        entry = { active: false, pendingSince: Date.now(), waiters: new Set(), method };
         this.entries.set(channel, entry);
       }
       clearTimeout(entry.retry);

@@ -2,15 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { createCodec } from '@redpool/codec';
-import {
-  createLogger,
-  createPool,
-  type Heartbeat,
-  type Pool,
-  type PoolStats,
-  redactUrl,
-  startHeartbeat,
-} from '@redpool/pool';
+import { createLogger, type Heartbeat, type Pool, redactUrl, startHeartbeat } from '@redpool/pool';
 import {
   createPublisher,
   detectFanoutMode,
@@ -20,12 +12,14 @@ import {
 } from '@redpool/realtime';
 import type { Logger } from 'pino';
 import { type Namespace, type Socket, Server as SocketIoServer } from 'socket.io';
+import { authenticate } from './authentication.js';
 import { type Authorizer, type ChatMembership, createDefaultAuthorizer, type User } from './authorization.js';
 import { ChannelHub, type Subscription } from './channel-hub.js';
 import { ClientRequests } from './client-requests.js';
 import { channelRules, validateConfig, type WsConfig } from './config.js';
 import { Connection } from './connection.js';
-import { type ConnectionCounts, ConnectionTracker } from './connection-tracker.js';
+import { ConnectionTracker } from './connection-tracker.js';
+import { withTimeout } from './deadline.js';
 import { Drain, type DrainOutcome } from './drain.js';
 import {
   type EngineInternals,
@@ -34,21 +28,14 @@ import {
   guardSessions,
   watchSessions,
 } from './engine-sessions.js';
-import { ClientError, WsError } from './errors.js';
 import { Fanout } from './fanout.js';
 import { createRequestHandler } from './http.js';
-import { verifyToken } from './jwt.js';
 import { WsMetrics } from './metrics.js';
+import { RedisHealth } from './redis-health.js';
+import { createServerPool } from './redis-pool.js';
+import type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
 
-/** Lifecycle of a {@link WsServer}: `draining` while clients are asked to reconnect elsewhere. */
-export type WsServerStatus = 'idle' | 'starting' | 'running' | 'draining' | 'stopping' | 'stopped';
-
-/** Events of a {@link WsServer}. */
-export interface WsServerEvents {
-  status: [WsServerStatus];
-  /** `/readyz` flipped: Redis became unreachable (false) or reachable again (true). */
-  readinessChanged: [boolean];
-}
+export type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
 
 /** Options of {@link createWsServer}. */
 export interface WsServerOptions {
@@ -68,42 +55,12 @@ export interface WsServerOptions {
   worker?: { sessionIdPrefix: string };
 }
 
-/** What `/drain` returns. */
-export interface DrainStatus {
-  draining: boolean;
-  /** Live connections by type. */
-  active: ConnectionCounts;
-  /** Seconds before the connections left are closed; null when not draining. */
-  graceSecondsRemaining: number | null;
-  /** The grace period a drain gets (`WS_DRAIN_GRACE_SECONDS`). */
-  gracePeriodSeconds: number;
-  /** When the drain started (ISO time), or null. */
-  startedAt: string | null;
-}
-
-/** What `/stats` returns. */
-export interface WsStats {
-  instance: string;
-  status: WsServerStatus;
-  ready: boolean;
-  fanout: FanoutMode | null;
-  uptimeSeconds: number;
-  /** Live connections: Engine.IO sessions by transport (`total` = websocket + polling) and HTTP requests in flight. */
-  connections: { total: number } & ConnectionCounts;
-  subscriptions: number;
-  channels: number;
-  drain: DrainStatus;
-  pools: PoolStats[];
-}
-
-const HEALTH_INTERVAL_MS = 1_000;
 /**
  * Messages published by clients are stored lz4-compressed only from this size: lz4 almost never
  * shrinks a single chat message of a few hundred bytes, and each would pay a compression attempt
  * (docs/benchmarks.md, codec). Every reader decodes either form.
  */
 const HISTORY_COMPRESS_MIN_BYTES = 512;
-const ANNOUNCE_EVERY_TICKS = 10;
 
 /**
  * The Socket.IO gateway: authenticated connections, channel subscriptions with recovery, publishes
@@ -130,11 +87,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private metricsInstance: WsMetrics | undefined;
   private io: SocketIoServer | undefined;
   private http: HttpServer | undefined;
-  private healthTimer: NodeJS.Timeout | undefined;
-  private healthTicks = 0;
-  private checking = false;
-  private needsResync = false;
-  private announcement: { key: string; mode: FanoutMode } | undefined;
+  private health: RedisHealth | undefined;
   private requests: ClientRequests | undefined;
   private heartbeat: Heartbeat | undefined;
   private drainRun: Promise<DrainOutcome | undefined> | undefined;
@@ -205,19 +158,11 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     this.setStatus('starting');
     const config = this.config;
     try {
-      const pool = createPool({
-        ...(config.redisClusterNodes.length > 0
-          ? { cluster: { nodes: config.redisClusterNodes }, ...credentialsOf(config.redisUrl) }
-          : { url: config.redisUrl }),
-        name: 'ws',
-        maxConnections: config.redisMaxConnections,
-        logger: this.log,
-      });
+      const pool = createServerPool(config, this.log);
       this.pool = pool;
       await pool.connect();
       const keys = new StreamKeys(config.keyPrefix, config.adapterPrefix, config.namespace);
       const mode = await this.chooseFanout(pool, keys);
-      this.announcement = { key: keys.fanoutMode(), mode };
       const publisher = createPublisher(pool, {
         channels: channelRules(config),
         keyPrefix: config.keyPrefix,
@@ -258,12 +203,15 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         log: this.log,
         onMessage: (d) => hub.onMessage(d),
       });
-      // Whatever is published while the subscriber is away never arrives: resync when it is back.
-      for (const event of ['close', '-subscriber', '-node'])
-        this.fanout.subscriber.on(event, () => {
-          this.needsResync = true;
-        });
-      pool.on('status', () => void this.checkHealth());
+      const health = new RedisHealth({
+        pool,
+        fanout: this.fanout,
+        hub,
+        announcement: { key: keys.fanoutMode(), mode },
+        running: () => this.currentStatus === 'running',
+        setReady: (ready) => this.setReady(ready),
+      });
+      this.health = health;
       this.requests = new ClientRequests({
         config,
         hub,
@@ -272,7 +220,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         metrics,
         log: this.log,
         authorize: this.authorize,
-        redisAvailable: () => this.redisAvailable,
+        redisAvailable: () => health.redisAvailable,
       });
 
       const http = createServer(createRequestHandler(this));
@@ -308,7 +256,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.startedAt = Date.now();
       this.setStatus('running');
       this.setReady(true);
-      this.healthTimer = setInterval(() => void this.checkHealth(), HEALTH_INTERVAL_MS);
+      health.start();
       this.heartbeat = startHeartbeat(pool, { app: 'ws-server', pools: [pool], logger: this.log });
       const url = this.worker ? undefined : this.address.url;
       this.log.info(
@@ -450,28 +398,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 
   private attach(nsp: Namespace): void {
-    nsp.use((socket, next) => {
-      try {
-        const auth = socket.handshake.auth as Record<string, unknown> | undefined;
-        const header = socket.handshake.headers.authorization;
-        const token = auth?.token ?? (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
-        const claims = verifyToken(token, {
-          secret: this.config.jwtSecret,
-          issuer: this.config.jwtIssuer || undefined,
-          audience: this.config.jwtAudience || undefined,
-          clockToleranceSeconds: this.config.jwtClockToleranceSeconds,
-        });
-        socket.data.user = { id: claims.sub, claims } satisfies User;
-        next();
-      } catch (err) {
-        const error =
-          err instanceof WsError ? err : new ClientError('WS_ERR_UNAUTHENTICATED', 'invalid token');
-        this.metrics.refused(error.code);
-        const refusal = new Error(error.message) as Error & { data: unknown };
-        refusal.data = error.toBody();
-        next(refusal);
-      }
-    });
+    nsp.use(authenticate(this.config, (code) => this.metrics.refused(code)));
     nsp.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -520,49 +447,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     return mode;
   }
 
-  private async checkHealth(): Promise<void> {
-    if (this.checking || this.currentStatus !== 'running' || !this.pool || !this.fanout) return;
-    this.checking = true;
-    try {
-      // A lost connection flips readiness at once; the PING also makes an idle pool reconnect.
-      if (!this.redisAvailable || !this.fanout.healthy) this.markUnhealthy();
-      let redisOk = false;
-      try {
-        await this.pool.call('PING');
-        redisOk = true;
-      } catch {
-        redisOk = false;
-      }
-      if (this.currentStatus !== 'running') return;
-      const healthy = redisOk && this.fanout.healthy;
-      // Keep the fan-out announcement alive across a Redis that lost its data.
-      if (healthy && this.announcement && ++this.healthTicks % ANNOUNCE_EVERY_TICKS === 0)
-        await this.pool.call('SET', this.announcement.key, this.announcement.mode).catch(() => undefined);
-      if (!healthy) {
-        this.markUnhealthy();
-        return;
-      }
-      this.setReady(true);
-      // Messages published while this instance's subscriber was away never arrived: catch up.
-      if (this.needsResync) {
-        this.needsResync = false;
-        void this.hub?.resyncAll();
-      }
-    } finally {
-      this.checking = false;
-    }
-  }
-
-  private markUnhealthy(): void {
-    this.needsResync = true;
-    this.setReady(false);
-  }
-
-  /** False while the pool's shared lane is reconnecting: requests fail fast instead of queueing. */
-  private get redisAvailable(): boolean {
-    return this.pool?.status !== 'reconnecting';
-  }
-
   private setReady(ready: boolean): void {
     if (ready === this.readyState) return;
     this.readyState = ready;
@@ -587,7 +471,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   }
 
   private async closeEverything(): Promise<void> {
-    clearInterval(this.healthTimer);
+    this.health?.stop();
     const heartbeat = this.heartbeat;
     this.heartbeat = undefined;
     if (heartbeat) await withTimeout(heartbeat.stop(), 1_000).catch(() => undefined);
@@ -618,28 +502,4 @@ export class WsServer extends EventEmitter<WsServerEvents> {
  */
 export function createWsServer(options: WsServerOptions): WsServer {
   return new WsServer(options);
-}
-
-/** User, password and TLS of a redis:// URL, for Cluster nodes. */
-function credentialsOf(url: string): { username?: string; password?: string; tls?: boolean } {
-  try {
-    const u = new URL(url);
-    return {
-      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-      ...(u.protocol === 'rediss:' ? { tls: true } : {}),
-    };
-  } catch {
-    return {};
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

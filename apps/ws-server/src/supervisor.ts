@@ -3,35 +3,34 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createLogger } from '@redpool/pool';
 import type { Logger } from 'pino';
 import type { WsConfig } from './config.js';
-import { createWsServer, type WsServer } from './server.js';
-
-/** Messages between the supervisor and its workers. */
-type ToWorker = { type: 'redpool:connection'; head: string } | { type: 'redpool:drain' };
-type ToSupervisor = { type: 'redpool:ready' } | { type: 'redpool:draining' };
+import { CumulativeLedger } from './cumulative-ledger.js';
+import { readRequestLine, workerOfRequestLine } from './request-line.js';
+import { isSupervisorEndpoint, SupervisorEndpoints } from './supervisor-endpoints.js';
+import type { ToSupervisor, ToWorker } from './supervisor-messages.js';
+import { SupervisorMetrics, type WorkerRole } from './supervisor-metrics.js';
+import { type SupervisedWorker, WholeServer } from './whole-server.js';
+import { whenWorkerReady } from './worker-ready.js';
+import { WorkerReports } from './worker-reports.js';
 
 /** The prefix of every Engine.IO session id of worker `id`: the supervisor routes by it. */
 export function sessionIdPrefix(workerId: number): string {
   return `w${workerId}.`;
 }
 
-/** The worker a request belongs to, from the `sid` of its request line; undefined for a new session. */
-export function workerOfRequestLine(line: string): number | undefined {
-  const sid = /[?&]sid=w(\d+)\./.exec(line.split(' ', 2)[1] ?? '');
-  return sid ? Number(sid[1]) : undefined;
-}
-
-/** Longest request line the supervisor reads before routing. */
-const MAX_HEAD_BYTES = 8 * 1024;
-/** A connection that sends no request line within this is closed. */
-const HEAD_TIMEOUT_MS = 10_000;
 /** Delay before a crashed worker of the current generation is replaced. */
 const RESPAWN_DELAY_MS = 1_000;
+/** Longest delay between replacements that keep dying before they are ready (doubling from 1 s). */
+const MAX_RESPAWN_DELAY_MS = 30_000;
 
 interface WorkerState {
   worker: Worker;
   generation: number;
   ready: boolean;
   draining: boolean;
+  /** Forked to replace a crashed worker. */
+  replacement: boolean;
+  /** Replacements in a row that died before they were ready, this one's predecessors. */
+  failedReplacements: number;
 }
 
 /** Events a {@link Supervisor} logs and tests wait for. */
@@ -47,6 +46,8 @@ export type SupervisorStatus = 'starting' | 'running' | 'restarting' | 'stopping
  * connected, adapter subscribed), switches new connections to it, then drains the old one: no
  * connection attempt is refused and clients move over with their messages recovered.
  * `SIGTERM`/`SIGINT` drain every worker and exit 0 when they are gone; a second one kills them.
+ * `/metrics`, `/stats` and `/drain` are answered by the supervisor itself for the whole server
+ * (see {@link WholeServer}); counters keep the counts of workers that are gone.
  */
 export class Supervisor {
   private readonly workers = new Map<number, WorkerState>();
@@ -56,12 +57,35 @@ export class Supervisor {
   private status: SupervisorStatus = 'starting';
   private restarting = false;
   private forceTimer: NodeJS.Timeout | undefined;
+  private startedAt = Date.now();
+  private readonly reports = new WorkerReports();
+  private readonly ledger = new CumulativeLedger();
+  private readonly metrics: SupervisorMetrics;
+  private readonly endpoints: SupervisorEndpoints;
 
   constructor(
     private readonly config: WsConfig,
     private readonly log: Logger = createLogger({ name: 'ws-supervisor', level: config.logLevel }),
     private readonly script?: string,
-  ) {}
+  ) {
+    this.metrics = new SupervisorMetrics({
+      roles: () => [...this.workers.values()].map(roleOf),
+      generation: () => this.generation,
+    });
+    const whole = new WholeServer({
+      view: {
+        config,
+        status: () => this.status,
+        generation: () => this.generation,
+        startedAt: () => this.startedAt,
+        workers: () => this.supervisedWorkers(),
+      },
+      reports: this.reports,
+      ledger: this.ledger,
+      metrics: this.metrics,
+    });
+    this.endpoints = new SupervisorEndpoints(whole, log);
+  }
 
   /** Forks the first generation, waits until it is ready, then listens. */
   async start(): Promise<{ url: string }> {
@@ -80,6 +104,7 @@ export class Supervisor {
       });
     });
     this.status = 'running';
+    this.startedAt = Date.now();
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? '127.0.0.1' : this.config.host;
@@ -159,46 +184,31 @@ export class Supervisor {
 
   private async startGeneration(generation: number): Promise<void> {
     const forked = Array.from({ length: this.config.workers }, () => this.fork(generation));
-    await Promise.all(forked.map((state) => this.whenReady(state)));
+    await Promise.all(forked.map((state) => whenWorkerReady(state.worker, this.config.workerReadyTimeoutMs)));
   }
 
-  private fork(generation: number): WorkerState {
+  private fork(generation: number, replacing?: WorkerState): WorkerState {
     const worker = cluster.fork({ WS_SUPERVISOR_GENERATION: String(generation) });
-    const state: WorkerState = { worker, generation, ready: false, draining: false };
+    const state: WorkerState = {
+      worker,
+      generation,
+      ready: false,
+      draining: false,
+      replacement: replacing !== undefined,
+      failedReplacements: replacing && !replacing.ready ? replacing.failedReplacements + 1 : 0,
+    };
     this.workers.set(worker.id, state);
     worker.on('message', (message: ToSupervisor) => {
-      if (message?.type === 'redpool:ready') {
+      if (this.reports.receive(message)) return;
+      if (message?.type === 'redpool:final-metrics') this.ledger.record(worker.id, message.metrics);
+      else if (message?.type === 'redpool:ready') {
         state.ready = true;
         this.log.info({ worker: worker.id, pid: worker.process.pid, generation }, 'worker ready');
       }
     });
+    // Every message of a worker arrives before its disconnect: its final report is in by then.
+    worker.once('disconnect', () => this.ledger.retire(worker.id));
     return state;
-  }
-
-  private whenReady(state: WorkerState): Promise<void> {
-    const { worker } = state;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`worker ${worker.id} not ready within ${this.config.workerReadyTimeoutMs} ms`));
-      }, this.config.workerReadyTimeoutMs);
-      const onMessage = (message: ToSupervisor) => {
-        if (message?.type !== 'redpool:ready') return;
-        cleanup();
-        resolve();
-      };
-      const onExit = (code: number | null, signal: string | null) => {
-        cleanup();
-        reject(new Error(`worker ${worker.id} exited before it was ready (code ${code}, signal ${signal})`));
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.once('exit', onExit);
-    });
   }
 
   private drainWorker(state: WorkerState): void {
@@ -212,6 +222,7 @@ export class Supervisor {
     this.workers.delete(worker.id);
     if (!state) return;
     const expected = state.draining || this.status === 'stopping';
+    this.metrics.workerExited(expected ? 'drained' : 'crashed');
     const fields = { worker: worker.id, pid: worker.process.pid, generation: state.generation, code, signal };
     if (expected) {
       this.log.info(fields, 'worker exited after draining');
@@ -219,30 +230,42 @@ export class Supervisor {
     }
     this.log.error(fields, 'worker exited unexpectedly');
     // A crashed worker of the serving generation is replaced; its clients reconnect and recover.
-    if (state.ready && state.generation === this.generation && this.status !== 'stopped')
-      setTimeout(() => {
-        if (this.status === 'running' || this.status === 'restarting') {
-          const replacement = this.fork(state.generation);
-          void this.whenReady(replacement).catch((err: Error) =>
-            this.log.error({ err: err.message }, 'replacement worker not ready'),
-          );
-        }
-      }, RESPAWN_DELAY_MS).unref();
+    // So is a replacement that died before it was ready, with a doubling delay: the server gets
+    // back to WS_WORKERS workers once the cause (Redis unreachable, say) is gone, without a busy
+    // loop. A not-ready worker of a SIGHUP generation is the restart's business (it fails it).
+    if (
+      !(state.ready || state.replacement) ||
+      state.generation !== this.generation ||
+      this.status === 'stopped'
+    )
+      return;
+    const failures = state.ready ? 0 : state.failedReplacements + 1;
+    const delayMs = Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** failures);
+    if (failures > 0)
+      this.log.warn(
+        { ...fields, failures, delayMs },
+        'replacement worker died before it was ready; replacing it again',
+      );
+    setTimeout(() => {
+      if (this.status === 'running' || this.status === 'restarting') {
+        const replacement = this.fork(state.generation, state);
+        void whenWorkerReady(replacement.worker, this.config.workerReadyTimeoutMs).catch((err: Error) =>
+          this.log.error({ err: err.message }, 'replacement worker not ready'),
+        );
+      }
+    }, delayMs).unref();
   }
 
-  /** Reads the request line, then hands the connection to the worker it belongs to. */
+  /**
+   * Hands a connection, by its request line, to the supervisor's own endpoints or to the worker
+   * it belongs to.
+   */
   private route(socket: Socket): void {
-    socket.on('error', () => undefined);
-    let head: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => socket.destroy(), HEAD_TIMEOUT_MS);
-    const onData = (chunk: Buffer) => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n');
-      if (end < 0 && head.length < MAX_HEAD_BYTES) return;
-      socket.off('data', onData);
-      socket.pause();
-      clearTimeout(timer);
-      const line = head.subarray(0, end < 0 ? head.length : end).toString('latin1');
+    readRequestLine(socket, (line, head) => {
+      if (isSupervisorEndpoint(line)) {
+        this.endpoints.accept(socket, head);
+        return;
+      }
       const target = this.pick(workerOfRequestLine(line));
       if (!target) {
         socket.destroy();
@@ -250,9 +273,7 @@ export class Supervisor {
       }
       // Handing the socket over happens in this tick: nothing more is read here.
       this.send(target.worker, { type: 'redpool:connection', head: head.toString('base64') }, socket);
-    };
-    socket.on('data', onData);
-    socket.once('close', () => clearTimeout(timer));
+    });
   }
 
   /**
@@ -272,6 +293,16 @@ export class Supervisor {
     return candidates[this.next];
   }
 
+  private supervisedWorkers(): SupervisedWorker[] {
+    return [...this.workers.values()].map((state) => ({
+      worker: state.worker.id,
+      pid: state.worker.process.pid ?? null,
+      generation: state.generation,
+      role: roleOf(state),
+      handle: state.worker,
+    }));
+  }
+
   private send(worker: Worker, message: ToWorker, socket?: Socket): void {
     try {
       worker.send(message, socket as never, (err: Error | null) => {
@@ -287,46 +318,7 @@ export class Supervisor {
   }
 }
 
-/**
- * The worker side: starts a ws-server that does not listen, serves the connections the
- * supervisor hands in, and drains on `redpool:drain` (or SIGTERM/SIGINT) then exits 0.
- */
-export async function runWorker(config: WsConfig): Promise<WsServer> {
-  const worker = cluster.worker;
-  if (!worker) throw new Error('runWorker() must run in a cluster worker');
-  const generation = Number(process.env.WS_SUPERVISOR_GENERATION ?? 1);
-  const server = createWsServer({
-    config: { ...config, instanceId: `${config.instanceId}-w${worker.id}` },
-    worker: { sessionIdPrefix: sessionIdPrefix(worker.id) },
-  });
-  const drainAndExit = () => {
-    void server.drain().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        server.log.error({ err: (err as Error).message }, 'drain failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('message', (message: ToWorker, handle: unknown) => {
-    if (message?.type === 'redpool:connection') {
-      if (handle) server.acceptConnection(handle as Socket, Buffer.from(message.head, 'base64'));
-    } else if (message?.type === 'redpool:drain') {
-      process.send?.({ type: 'redpool:draining' } satisfies ToSupervisor);
-      drainAndExit();
-    }
-  });
-  // A terminal's SIGHUP reaches the whole process group: only the supervisor acts on it.
-  process.on('SIGHUP', () => undefined);
-  let signalled = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const)
-    process.on(signal, () => {
-      if (signalled) process.exit(1);
-      signalled = true;
-      drainAndExit();
-    });
-  await server.start();
-  server.log.info({ worker: worker.id, generation }, 'worker serving');
-  process.send?.({ type: 'redpool:ready' } satisfies ToSupervisor);
-  return server;
+function roleOf(state: WorkerState): WorkerRole {
+  if (!state.ready) return 'starting';
+  return state.draining ? 'draining' : 'serving';
 }

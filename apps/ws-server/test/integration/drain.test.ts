@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { AckedPublishing } from '../acked-publishing.js';
 import { sleep, TestClient, waitFor } from '../helpers.js';
 import { killAll, type LogLine, type ServerProcess, serverEnv, spawnServer } from '../processes.js';
 
@@ -88,29 +89,11 @@ describe('graceful drain (SIGTERM)', () => {
       });
 
       // ---- every client publishes to its room every ~2 s, before, during and after the drain
-      const acked = new Map<string, Set<number>>(); // channel -> offsets acknowledged
-      let inFlight = 0;
-      let publishing = true;
       let drainStartedAt = 0;
       let ackedBeforeDrain = 0;
-      const publishers = clients.map((c, i) =>
-        setTimeout(function tick() {
-          if (!publishing) return;
-          inFlight++;
-          void c
-            .publish(channelOf(i), { from: i, at: Date.now() })
-            .then((ack) => {
-              if (!ack.ok) return;
-              const set = acked.get(ack.channel) ?? new Set<number>();
-              acked.set(ack.channel, set);
-              set.add(ack.offset);
-              if (drainStartedAt === 0) ackedBeforeDrain++;
-            })
-            .catch(() => undefined) // not acknowledged (the connection moved): nothing to check
-            .finally(() => inFlight--);
-          publishers[i] = setTimeout(tick, 2_000);
-        }, Math.random() * 2_000),
-      );
+      const load = new AckedPublishing(clients, channelOf, 2_000, () => {
+        if (drainStartedAt === 0) ackedBeforeDrain++;
+      });
       await sleep(2_500);
 
       // ---- SIGTERM: readiness flips at once, new sessions are refused politely
@@ -164,21 +147,10 @@ describe('graceful drain (SIGTERM)', () => {
         15_000,
       );
       await sleep(1_000); // a little more traffic on B
-      publishing = false;
-      for (const timer of publishers) clearTimeout(timer);
-      await waitFor('outstanding publishes', () => inFlight === 0, 10_000);
+      await load.stop();
 
       // ---- no acknowledged message is lost for any client; order kept, no duplicates
-      const missing = (c: TestClient, i: number) => {
-        const got = new Set(c.offsets(channelOf(i)));
-        return [...(acked.get(channelOf(i)) ?? [])].filter((o) => o > firstOffset.get(c)! && !got.has(o));
-      };
-      await waitFor(
-        'every acknowledged message everywhere',
-        () => clients.every((c, i) => missing(c, i).length === 0),
-        15_000,
-      ).catch(() => undefined);
-      const lost = clients.map((c, i) => missing(c, i).length).reduce((x, y) => x + y, 0);
+      const lost = await load.lost(firstOffset);
       expect(lost).toBe(0);
       for (const [i, c] of clients.entries()) {
         const offsets = c.offsets(channelOf(i));
@@ -199,7 +171,7 @@ describe('graceful drain (SIGTERM)', () => {
         polling: POLLING,
       });
       console.log(
-        `drain: /readyz 503 after ${notReadyAfterMs} ms; ${progress.length} progress lines; exit 0 after ${drainSeconds.toFixed(1)} s (grace ${GRACE_SECONDS} s); ${ackedBeforeDrain} messages acknowledged before the drain, ${[...acked.values()].reduce((n, s) => n + s.size, 0)} in all, none lost`,
+        `drain: /readyz 503 after ${notReadyAfterMs} ms; ${progress.length} progress lines; exit 0 after ${drainSeconds.toFixed(1)} s (grace ${GRACE_SECONDS} s); ${ackedBeforeDrain} messages acknowledged before the drain, ${load.ackedCount} in all, none lost`,
       );
     } finally {
       for (const c of clients) c.close();

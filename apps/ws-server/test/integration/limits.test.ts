@@ -72,6 +72,31 @@ describe('limits', () => {
     expect(await drops('payload_too_large', 'chat.*')).toBe(before + 2);
   });
 
+  test('a channel no configured pattern matches is labelled `*` in drops as in messages', async () => {
+    const open = await startInstance(
+      { url: server.config.redisUrl },
+      { maxPayloadBytes: 1024 },
+      { authorize: () => true },
+    );
+    try {
+      const c = client('alice', open);
+      await c.connected();
+      expect((await c.subscribe('misc.labels')).ok).toBe(true);
+      expect((await c.publish('misc.labels', 'hello')).ok).toBe(true);
+      expect(await c.publish('misc.labels', 'x'.repeat(1100))).toMatchObject({
+        error: { code: 'WS_ERR_PAYLOAD_TOO_LARGE' },
+      });
+      await waitFor('delivered', () => c.offsets('misc.labels').length === 1);
+      const text = await open.metrics.registry.metrics();
+      expect(text).toContain('redpool_ws_messages_total{pattern="*",direction="in"} 1');
+      expect(text).toContain('redpool_ws_messages_total{pattern="*",direction="out"} 1');
+      expect(await drops('payload_too_large', '*', open)).toBe(1);
+      expect(text).not.toContain('pattern="other"');
+    } finally {
+      await open.stop();
+    }
+  });
+
   test('a frame over WS_MAX_FRAME_BYTES closes only that connection', async () => {
     const big = client('big');
     const other = client('other');

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
-import { workerOfRequestLine } from '../../src/supervisor.js';
+import { workerOfRequestLine } from '../../src/request-line.js';
+import { AckedPublishing } from '../acked-publishing.js';
 import { sleep, TestClient, waitFor } from '../helpers.js';
 import { killAll, serverEnv, spawnServer } from '../processes.js';
 
@@ -55,26 +56,7 @@ describe('supervisor', () => {
       const oldWorkers = new Set(clients.map(workerOf));
       expect([...oldWorkers].sort()).toEqual([1, 2]);
 
-      const acked = new Map<string, Set<number>>();
-      let inFlight = 0;
-      let publishing = true;
-      const publishers = clients.map((c, i) =>
-        setTimeout(function tick() {
-          if (!publishing) return;
-          inFlight++;
-          void c
-            .publish(channelOf(i), { from: i })
-            .then((ack) => {
-              if (!ack.ok) return;
-              const set = acked.get(ack.channel) ?? new Set<number>();
-              acked.set(ack.channel, set);
-              set.add(ack.offset);
-            })
-            .catch(() => undefined)
-            .finally(() => inFlight--);
-          publishers[i] = setTimeout(tick, 1_500);
-        }, Math.random() * 1_500),
-      );
+      const load = new AckedPublishing(clients, channelOf, 1_500);
       // new clients keep arriving during the restart: none may be refused
       const arrivals: TestClient[] = [];
       const arriving = setInterval(() => {
@@ -114,21 +96,10 @@ describe('supervisor', () => {
         15_000,
       );
       await sleep(1_000);
-      publishing = false;
-      for (const timer of publishers) clearTimeout(timer);
-      await waitFor('outstanding publishes', () => inFlight === 0, 10_000);
+      await load.stop();
 
-      const missing = (c: TestClient, i: number) => {
-        const got = new Set(c.offsets(channelOf(i)));
-        return [...(acked.get(channelOf(i)) ?? [])].filter((o) => o > firstOffset.get(c)! && !got.has(o));
-      };
-      await waitFor(
-        'every acknowledged message everywhere',
-        () => clients.every((c, i) => missing(c, i).length === 0),
-        15_000,
-      ).catch(() => undefined);
       const refused = [...clients, ...arrivals].reduce((n, c) => n + c.connectErrors.length, 0);
-      const lost = clients.reduce((n, c, i) => n + missing(c, i).length, 0);
+      const lost = await load.lost(firstOffset);
       expect({ refused, lost }).toEqual({ refused: 0, lost: 0 });
       for (const [i, c] of clients.entries()) {
         const offsets = c.offsets(channelOf(i));
@@ -144,7 +115,7 @@ describe('supervisor', () => {
         clients.filter((c) => c.socket.io.engine.transport.name === 'polling').length,
       ).toBeGreaterThanOrEqual(CLIENTS / 10);
       console.log(
-        `restart: generation 2 ready ${readyAfterMs} ms after SIGHUP; ${CLIENTS} clients + ${arrivals.length} arriving during the restart, 0 refused; ${[...acked.values()].reduce((n, s) => n + s.size, 0)} messages acknowledged, none lost`,
+        `restart: generation 2 ready ${readyAfterMs} ms after SIGHUP; ${CLIENTS} clients + ${arrivals.length} arriving during the restart, 0 refused; ${load.ackedCount} messages acknowledged, none lost`,
       );
 
       // SIGTERM: every worker drains, then the supervisor exits 0

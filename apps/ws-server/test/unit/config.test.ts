@@ -122,6 +122,7 @@ describe('loadConfig', () => {
     ['REALTIME_CHANNELS', 'chat.*=0:10s', 'Invalid REALTIME_CHANNELS="chat.*=0:10s"'],
     ['REALTIME_CHANNEL_FALLBACK', '10', 'Invalid REALTIME_CHANNEL_FALLBACK="10"'],
     ['REALTIME_META_TTL', 'forever', 'Invalid REALTIME_META_TTL="forever"'],
+    ['REALTIME_META_TTL', '400d', 'Invalid REALTIME_META_TTL="400d"'],
     ['WS_DEV_ENDPOINTS', 'maybe', 'Invalid WS_DEV_ENDPOINTS="maybe"; allowed: true or false'],
     ['WS_REDIS_CLUSTER_NODES', 'host-without-port', 'Invalid WS_REDIS_CLUSTER_NODES="host-without-port"'],
     [

@@ -1,0 +1,138 @@
+import type { Worker } from 'node:cluster';
+import type { WsConfig } from './config.js';
+import type { CumulativeLedger } from './cumulative-ledger.js';
+import { aggregateServerMetrics, type MetricSnapshot } from './metric-snapshots.js';
+import type { WsServerStatus, WsStats } from './server.js';
+import {
+  combineDrains,
+  combineStats,
+  type SupervisorDrainStatus,
+  type SupervisorStats,
+  type WorkerEntry,
+} from './server-stats.js';
+import type { SupervisorStatus } from './supervisor.js';
+import type { SupervisorMetrics } from './supervisor-metrics.js';
+import type { WorkerReports } from './worker-reports.js';
+
+/** A worker of the supervisor, with its process handle. */
+export interface SupervisedWorker extends WorkerEntry {
+  handle: Worker;
+}
+
+/** What the whole-server reports read from the supervisor. */
+export interface SupervisorView {
+  readonly config: WsConfig;
+  status(): SupervisorStatus;
+  /** The generation new connections go to. */
+  generation(): number;
+  /** When the supervisor started listening (ms since the epoch). */
+  startedAt(): number;
+  workers(): SupervisedWorker[];
+}
+
+/** What the supervisor's `/metrics`, `/stats` and `/drain` are built from. */
+export interface WholeServerDeps {
+  view: SupervisorView;
+  reports: WorkerReports;
+  ledger: CumulativeLedger;
+  metrics: SupervisorMetrics;
+}
+
+/**
+ * `/metrics`, `/stats` and `/drain` of the whole supervised server, from reports the workers send
+ * on request. Workers that are still starting are not asked (they serve nothing yet); a worker
+ * that does not answer in time is left out of the gauges and the stats, and keeps its counters
+ * from its last report.
+ */
+export class WholeServer {
+  constructor(private readonly deps: WholeServerDeps) {}
+
+  /** The Prometheus text exposition of the whole server. */
+  async metricsText(): Promise<string> {
+    const { ledger, metrics } = this.deps;
+    const workers = this.askable();
+    const reports = await this.deps.reports.collect(
+      workers.map((w) => w.handle),
+      'metrics',
+    );
+    const live: MetricSnapshot[][] = [];
+    let missed = 0;
+    for (const [i, report] of reports.entries()) {
+      const worker = workers[i]!;
+      if (!report?.metrics) {
+        // One that exited meanwhile is not a miss: its counters are in the ledger already.
+        if (worker.handle.isConnected()) missed++;
+        continue;
+      }
+      ledger.record(worker.worker, report.metrics);
+      if (report.status === 'running' || report.status === 'draining') live.push(report.metrics);
+    }
+    metrics.reportsMissed(missed);
+    const own = (await metrics.registry.getMetricsAsJSON()) as unknown as MetricSnapshot[];
+    return aggregateServerMetrics({ live, cumulative: ledger.totals(), own }).metrics();
+  }
+
+  /** The supervisor's `/stats`. */
+  async stats(): Promise<SupervisorStats> {
+    const { view } = this.deps;
+    const workers = await this.workerStats();
+    const combined = combineStats(
+      {
+        instance: view.config.instanceId,
+        status: serverStatusOf(view.status()),
+        uptimeSeconds: Math.round((Date.now() - view.startedAt()) / 1000),
+        gracePeriodSeconds: view.config.drainGraceSeconds,
+      },
+      workers.flatMap((w) => (w.stats ? [w.stats] : [])),
+    );
+    return {
+      ...combined,
+      supervisor: { status: view.status(), generation: view.generation(), workers },
+    };
+  }
+
+  /** The supervisor's `/drain`. */
+  async drainStatus(): Promise<SupervisorDrainStatus> {
+    const workers = await this.workerStats();
+    const drains = workers.flatMap((w) => (w.stats ? [w.stats.drain] : []));
+    return {
+      ...combineDrains(drains, this.deps.view.config.drainGraceSeconds),
+      workers: workers.map(({ stats, ...entry }) => ({ ...entry, drain: stats?.drain ?? null })),
+    };
+  }
+
+  private async workerStats(): Promise<(WorkerEntry & { stats: WsStats | null })[]> {
+    const workers = this.deps.view.workers();
+    const asked = workers.filter(isAskable);
+    const reports = await this.deps.reports.collect(
+      asked.map((w) => w.handle),
+      'stats',
+    );
+    const byWorker = new Map(asked.map((w, i) => [w.worker, reports[i]?.stats ?? null]));
+    return workers.map(({ handle: _, ...entry }) => ({
+      ...entry,
+      stats: byWorker.get(entry.worker) ?? null,
+    }));
+  }
+
+  private askable(): SupervisedWorker[] {
+    return this.deps.view.workers().filter(isAskable);
+  }
+}
+
+/** Workers still starting are not asked: they serve nothing yet and may not listen to IPC yet. */
+function isAskable(worker: SupervisedWorker): boolean {
+  return worker.role !== 'starting';
+}
+
+/** The supervisor's status in the single-process terms of `/stats`. */
+function serverStatusOf(status: SupervisorStatus): WsServerStatus {
+  switch (status) {
+    case 'restarting':
+      return 'running';
+    case 'stopping':
+      return 'draining';
+    default:
+      return status;
+  }
+}
