@@ -1,7 +1,8 @@
 // The real check of infra/: Redis (both roles, with the infra configs), redis_exporter, two
-// ws-servers, a worker and Prometheus (with infra/prometheus/prometheus.yml, targets rewritten
-// to loopback ports) run for real; after a little traffic every dashboard query and every alert
-// expression goes through Prometheus' HTTP API.
+// ws-servers (ws-server-2 under a supervisor with two workers), a worker and Prometheus (with
+// infra/prometheus/prometheus.yml, targets rewritten to loopback ports) run for real; after a
+// little traffic, a crashed and a stalled supervised worker, every dashboard query and every
+// alert expression goes through Prometheus' HTTP API.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +19,9 @@ import {
   dashboardFileChecks,
   formatProblems,
   freePort,
+  instantQuery,
   loadDashboard,
+  loadRules,
   type ManagedProcess,
   type PrometheusServer,
   promtool,
@@ -39,6 +42,8 @@ import { ALERTS_YML, dashboardFiles, INFRA, PROMETHEUS_YML, ROOT, readText } fro
 const JWT_SECRET = 'infra-check-secret-0123456789abcdef';
 /** Small history so that a handful of messages trims at capacity and a recovery can fail. */
 const CHANNELS = 'chat.*=3:1h,notifications.*=500:24h';
+/** The ws-server that runs as a supervisor (WS_WORKERS=2), as in a one-machine deployment. */
+const SUPERVISED = 'ws-server-2';
 /** Directives the check must own: where Redis listens and writes. */
 const LOCAL_DIRECTIVES = new Set(['port', 'bind', 'dir', 'daemonize', 'logfile', 'pidfile']);
 
@@ -148,6 +153,74 @@ async function driveCacheTraffic(): Promise<void> {
   await cache.command('GET', 'infra-check:missing');
 }
 
+interface SupervisedWorker {
+  worker: number;
+  pid: number | null;
+  generation: number;
+  role: 'starting' | 'serving' | 'draining';
+}
+
+/** The supervisor's workers, as its /stats lists them. */
+async function supervisedWorkers(): Promise<SupervisedWorker[]> {
+  const res = await fetch(`${apps[SUPERVISED]!.url}/stats`, { signal: AbortSignal.timeout(10_000) });
+  const stats = (await res.json()) as { supervisor: { workers: SupervisedWorker[] } };
+  return stats.supervisor.workers;
+}
+
+/** Calls `probe` every 250 ms until it returns something other than undefined; throws after `timeoutMs`. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+type Series = { metric: Record<string, string>; value: [number, string] };
+
+/** The series an instant query returns (none when Prometheus rejects it). */
+async function series(expr: string): Promise<Series[]> {
+  const answer = await instantQuery(prometheus.url, expr);
+  return answer.status === 'success' ? (answer.data.result as unknown as Series[]) : [];
+}
+
+/**
+ * What the supervisor's own metrics are for: one of its workers crashes (SIGKILL; the supervisor
+ * replaces it after 1 s), then one is wedged (SIGSTOP) while /metrics is read three times, so
+ * that each read misses its report (3 s), and resumed. Prometheus must have scraped the
+ * supervisor before, or the crash would be in its first sample and no increase() would see it.
+ */
+async function disturbSupervisedWorkers(): Promise<void> {
+  const instance = new URL(apps[SUPERVISED]!.url).host;
+  await until('Prometheus scrapes the supervisor', async () =>
+    (await series(`redpool_ws_worker_exits_total{instance="${instance}", reason="crashed"}`)).length > 0
+      ? true
+      : undefined,
+  );
+  const serving = (await supervisedWorkers()).filter((w) => w.role === 'serving');
+  expect(serving).toHaveLength(2);
+  const crashed = serving[0]!.pid!;
+  process.kill(crashed, 'SIGKILL');
+  const replaced = await until('the supervisor replaces the crashed worker', async () => {
+    const workers = (await supervisedWorkers()).filter((w) => w.role === 'serving');
+    return workers.length === 2 && workers.every((w) => w.pid !== crashed) ? workers : undefined;
+  });
+  const stalled = replaced[0]!.pid!;
+  process.kill(stalled, 'SIGSTOP');
+  try {
+    await Promise.all(
+      [1, 2, 3].map(async () => {
+        const res = await fetch(`${apps[SUPERVISED]!.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+        await res.text();
+      }),
+    );
+  } finally {
+    process.kill(stalled, 'SIGCONT');
+  }
+}
+
 /** Runs `check` until it reports no problem or `timeoutMs` passes; returns the last report. */
 async function settle(check: () => Promise<CheckReport>, timeoutMs: number): Promise<CheckReport> {
   const deadline = Date.now() + timeoutMs;
@@ -167,7 +240,11 @@ beforeAll(async () => {
   const ws = { WS_JWT_SECRET: JWT_SECRET, WS_DEV_ENDPOINTS: 'false' };
   await Promise.all([
     startApp('ws-server-1', 'apps/ws-server/dist/main.js', { ...ws, WS_INSTANCE_ID: 'ws-server-1' }),
-    startApp('ws-server-2', 'apps/ws-server/dist/main.js', { ...ws, WS_INSTANCE_ID: 'ws-server-2' }),
+    startApp(SUPERVISED, 'apps/ws-server/dist/main.js', {
+      ...ws,
+      WS_INSTANCE_ID: SUPERVISED,
+      WS_WORKERS: '2',
+    }),
     startApp('worker', 'apps/worker/dist/main.js', {
       REPORT_INTERVAL_MS: '1000',
       HEARTBEAT_INTERVAL_MS: '500',
@@ -190,6 +267,9 @@ beforeAll(async () => {
   prometheus = await startPrometheus(prometheusConfig, prometheusPort);
   await driveWsTraffic();
   await driveCacheTraffic();
+  await waitForTargetsUp(prometheus.url, 30_000);
+  await disturbSupervisedWorkers();
+  // Prometheus' scrapes of the supervisor timed out while its worker was stopped.
   await waitForTargetsUp(prometheus.url, 30_000);
   dashboardQueries = dashboardFiles().flatMap((file) => dashboardFileChecks(file));
 }, 90_000);
@@ -230,9 +310,47 @@ test('Prometheus scrapes every target of prometheus.yml', async () => {
   ]);
 });
 
-test.each(['ws-server-1', 'worker'])('%s: /metrics passes promtool check metrics', async (app) => {
-  const text = await (await fetch(`${apps[app]!.url}/metrics`)).text();
-  expect(checkMetricsText(text)).toEqual([]);
+test.each(['ws-server-1', SUPERVISED, 'worker'])(
+  '%s: /metrics passes promtool check metrics',
+  async (app) => {
+    const text = await (await fetch(`${apps[app]!.url}/metrics`)).text();
+    expect(checkMetricsText(text)).toEqual([]);
+  },
+);
+
+test('the supervisor of ws-server-2: its workers, the crash and the missed reports reach Prometheus and the alerts', async () => {
+  const instance = new URL(apps[SUPERVISED]!.url).host;
+  const value = async (expr: string) => {
+    const found = await series(expr);
+    return found.length === 1 ? Number(found[0]!.value[1]) : `${found.length} series`;
+  };
+  const selector = `job="ws-server", instance="${instance}"`;
+  expect(await value(`redpool_ws_workers{${selector}, role="serving"}`)).toBe(2);
+  expect(await value(`redpool_ws_supervisor_generation{${selector}}`)).toBe(1);
+  expect(await value(`redpool_ws_worker_exits_total{${selector}, reason="crashed"}`)).toBe(1);
+  expect(await value(`redpool_ws_worker_exits_total{${selector}, reason="drained"}`)).toBe(0);
+  expect(await value(`redpool_ws_worker_reports_missed_total{${selector}}`)).toBeGreaterThanOrEqual(3);
+  // The single-process ws-server exports none of the supervisor's metrics.
+  expect(await series(`redpool_ws_workers{instance!="${instance}"}`)).toEqual([]);
+  // Each alert's expression selects the supervisor (RedpoolWsWorkerReportsMissed would fire after its `for`).
+  const alerts = loadRules(ALERTS_YML).filter((r) => r.kind === 'alert');
+  for (const name of ['RedpoolWsWorkerCrashed', 'RedpoolWsWorkerReportsMissed']) {
+    const rule = alerts.find((r) => r.name === name);
+    expect([name, (await series(rule?.expr ?? 'vector(0)')).map((s) => s.metric)]).toEqual([
+      name,
+      [{ job: 'ws-server', instance }],
+    ]);
+  }
+  // `for: 0m`: the crash alert fires on the next evaluation.
+  const firing = await until(
+    'RedpoolWsWorkerCrashed fires',
+    async () => {
+      const found = await series('ALERTS{alertname="RedpoolWsWorkerCrashed", alertstate="firing"}');
+      return found.length > 0 ? found.map((s) => s.metric.instance) : undefined;
+    },
+    10_000,
+  );
+  expect(firing).toEqual([instance]);
 });
 
 test('the generated config and the rules pass promtool', () => {

@@ -135,6 +135,17 @@ describe('infra/compose.yaml', () => {
     expect(existsSync(join(INFRA, 'docker/Dockerfile.dockerignore'))).toBe(true);
   });
 
+  test('the ws-server image runs node with the flags of its start script (the benchmarked command)', () => {
+    const dockerfile = readText(join(INFRA, 'docker/Dockerfile'));
+    const stage = dockerfile.slice(dockerfile.indexOf('AS ws-server'));
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(stage)?.[1] ?? '[]') as string[];
+    const pkg = JSON.parse(readText(join(INFRA, '../apps/ws-server/package.json'))) as {
+      scripts: { start: string };
+    };
+    expect(cmd.join(' ')).toBe(pkg.scripts.start);
+    expect(cmd).toContain('--min-semi-space-size=32');
+  });
+
   test('every file mounted from the repository exists; each Redis gets its own role config', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const volume of service.volumes ?? []) {

@@ -70,6 +70,8 @@ describe('alert rules', () => {
         'RedpoolWsCapacityDropsRising',
         'RedpoolWsDrainOverdue',
         'RedpoolWsSlowConsumers',
+        'RedpoolWsWorkerCrashed',
+        'RedpoolWsWorkerReportsMissed',
       ].sort(),
     );
   });
