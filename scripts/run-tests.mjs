@@ -30,6 +30,11 @@ const totals = {
 };
 const pick = (line, word) => Number(new RegExp(`(\\d+) ${word}`).exec(line)?.[1] ?? 0);
 let buffered = '';
+// Each failure's header and first lines, repeated at the end: a CI log shown only by its tail
+// would otherwise hide which test failed and why.
+const failures = [];
+let failureLinesLeft = 0;
+const FAILURE_LINES = 14;
 
 function scan(chunk) {
   buffered += chunk;
@@ -37,6 +42,15 @@ function scan(chunk) {
   buffered = lines.pop() ?? '';
   for (const raw of lines) {
     const line = raw.replace(/^[^:]*:test: /, '');
+    const pkg = /^([^:\s]*):test: /.exec(raw)?.[1] ?? '';
+    if (/^FAIL /.test(line)) failures.push(`${pkg} ${line}`);
+    else if (/^\s+● /.test(line) && !/● Console/.test(line)) {
+      failures.push(`${pkg} ${line.trim()}`);
+      failureLinesLeft = FAILURE_LINES;
+    } else if (failureLinesLeft > 0) {
+      failureLinesLeft--;
+      if (line.trim()) failures.push(`    ${line.trim()}`);
+    }
     if (/^Test Suites:/.test(line)) {
       totals.suitesPassed += pick(line, 'passed');
       totals.suitesFailed += pick(line, 'failed');
@@ -61,6 +75,7 @@ child.stderr.on('data', (d) => {
 child.on('close', (code) => {
   scan('\n');
   const failedRun = code !== 0 && totals.failed === 0 ? 1 : totals.failed;
+  if (failures.length) console.log(`\n==== redpool: failures ====\n${failures.join('\n')}`);
   console.log('\n==== redpool: all packages ====');
   console.log(
     `Test Suites: ${totals.suitesFailed ? `${totals.suitesFailed} failed, ` : ''}${totals.suitesPassed} passed, ${totals.suitesTotal} total`,

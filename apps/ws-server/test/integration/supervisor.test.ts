@@ -13,6 +13,18 @@ afterAll(async () => {
 /** The supervisor worker that owns a client's Engine.IO session (`w<id>.…`). */
 const workerOf = (c: TestClient) => Number(/^w(\d+)\./.exec(c.socket.io.engine?.id ?? '')?.[1] ?? -1);
 
+/** What a stuck client's state was, for a failure message. */
+const describeClient = (c: TestClient) => ({
+  user: c.user,
+  transport: c.socket.io.engine?.transport?.name,
+  sid: c.socket.io.engine?.id,
+  connected: c.socket.connected,
+  settled: c.settled,
+  connects: c.connects,
+  connectErrors: c.connectErrors.map((e) => e.message),
+  closings: c.closings.map((e) => e.code),
+});
+
 describe('supervisor', () => {
   test('routes a request line by the worker prefix of its sid', () => {
     expect(workerOfRequestLine('GET /socket.io/?EIO=4&transport=polling&sid=w12.AbC-_d HTTP/1.1')).toBe(12);
@@ -87,12 +99,14 @@ describe('supervisor', () => {
         20_000,
       );
       clearInterval(arriving);
+      const unsettled = () =>
+        [...clients, ...arrivals].filter(
+          (c) => !(c.socket.connected && c.settled && newWorkers.has(workerOf(c))),
+        );
       await waitFor(
-        'every client settled on a new worker',
         () =>
-          [...clients, ...arrivals].every(
-            (c) => c.socket.connected && c.settled && newWorkers.has(workerOf(c)),
-          ),
+          `every client settled on a new worker; not yet: ${JSON.stringify(unsettled().map(describeClient))}`,
+        () => unsettled().length === 0,
         15_000,
       );
       await sleep(1_000);
