@@ -77,6 +77,8 @@ export class TestClient {
   readonly log: ['ack' | 'message', string, number][] = [];
   /** Every `connect_error` (a refused or failed connection attempt). */
   readonly connectErrors: Error[] = [];
+  /** What happened to the connection, with when: for the failure messages of tests. */
+  readonly timeline: string[] = [];
   private readonly wanted = new Set<string>();
   private urlIndex = 0;
   connects = 0;
@@ -113,8 +115,17 @@ export class TestClient {
         (this.socket.io as unknown as { uri: string }).uri = urls[this.urlIndex]!;
       });
     }
-    this.socket.on('connect_error', (err) => this.connectErrors.push(err));
+    const mark = (what: string) => this.timeline.push(`${Date.now() % 100_000} ${what}`);
+    this.socket.on('connect_error', (err) => {
+      mark(`connect_error ${err.message}`);
+      this.connectErrors.push(err);
+    });
+    this.socket.on('disconnect', (reason) => mark(`disconnect ${reason}`));
+    this.socket.io.on('reconnect_attempt', (n) => mark(`reconnect_attempt ${n}`));
+    this.socket.io.on('open', () => mark(`open ${this.socket.io.engine?.id}`));
+    this.socket.io.on('error', (err) => mark(`manager error ${err.message}`));
     this.socket.on('connect', () => {
+      mark('connect');
       this.connects++;
       for (const channel of this.wanted) void this.resubscribe(channel);
     });
@@ -126,7 +137,10 @@ export class TestClient {
       this.resets.push(event);
       this.positions.set(event.channel, { epoch: event.epoch, offset: event.offset });
     });
-    this.socket.on('closing', (event: ClosingEvent) => this.closings.push(event));
+    this.socket.on('closing', (event: ClosingEvent) => {
+      mark(`closing ${event.code}`);
+      this.closings.push(event);
+    });
     this.socket.on('rejected', (event: unknown) => this.rejected.push(event));
   }
 

@@ -22,7 +22,7 @@ const describeClient = (c: TestClient) => ({
   settled: c.settled,
   connects: c.connects,
   connectErrors: c.connectErrors.map((e) => e.message),
-  closings: c.closings.map((e) => e.code),
+  timeline: c.timeline,
 });
 
 describe('supervisor', () => {
@@ -42,6 +42,7 @@ describe('supervisor', () => {
         WS_DRAIN_GRACE_SECONDS: '10',
         WS_DRAIN_BATCH_SIZE: '10',
         WS_DRAIN_BATCH_INTERVAL_MS: '100',
+        LOG_LEVEL: 'debug',
       }),
       30_000,
     );
@@ -105,7 +106,18 @@ describe('supervisor', () => {
         );
       await waitFor(
         () =>
-          `every client settled on a new worker; not yet: ${JSON.stringify(unsettled().map(describeClient))}`,
+          `every client settled on a new worker; not yet: ${JSON.stringify(
+            unsettled().map((c) => ({
+              ...describeClient(c),
+              serverLog: supervisor.logs
+                .filter((l) => l.user === c.user)
+                .map((l) => `${l.time % 100_000} ${l.instance} ${l.msg} ${l.reason ?? ''}`),
+            })),
+          )}; supervisor: ${JSON.stringify(
+            supervisor.logs
+              .filter((l) => l.level >= 30 && !String(l.msg).startsWith('Draining connections'))
+              .map((l) => `${l.time % 100_000} ${l.instance ?? 'supervisor'} ${l.msg}`),
+          )}`,
         () => unsettled().length === 0,
         15_000,
       );
