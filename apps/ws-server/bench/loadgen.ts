@@ -1,15 +1,18 @@
 /**
- * The load generator of `ws.bench.ts`, in its own process (forked with IPC) so that it never shares
- * an event loop with the servers it measures. It opens C socket.io-client connections (WebSocket
- * transport) across the given URLs, puts them in rooms of R (each room spread over every URL),
- * publishes M messages/s with the send time in the payload, and measures end-to-end latency at
- * every receiver.
+ * One load generator of `ws.bench.ts`, in its own process (forked with IPC) so that it never shares
+ * an event loop with the servers it measures. The C clients are in rooms of R (room n = clients
+ * nR … nR+R-1, each room spread over every URL); with K generators, generator g owns rooms g, g+K,
+ * g+2K…: it opens those rooms' socket.io-client connections (WebSocket transport), publishes its
+ * share of the M messages/s to them with the send time in the payload, and measures end-to-end
+ * latency at every receiver. Publisher and receivers of a message are in the same process: no
+ * clocks are compared across processes. The parent (bench/generators.ts) merges the K results.
  *
  * Commands (process.send / 'message'): connect, run, disconnect; each answered with one message.
  */
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { signToken } from '../src/jwt.js';
+import { type Histogram, newHistogram, recordLatency, type SparseHistogram, toSparse } from './histogram.js';
 
 export type ServerKind = 'redpool' | 'baseline';
 
@@ -17,16 +20,29 @@ export interface ConnectCommand {
   cmd: 'connect';
   kind: ServerKind;
   urls: string[];
+  /** All clients, of all generators. */
   connections: number;
   roomSize: number;
+  /** This generator (0 … generators-1): it owns the rooms g, g+K, g+2K… */
+  generator: number;
+  generators: number;
   /** redpool: the JWT secret. */
   secret?: string;
   /** redpool: publish with an acknowledgement callback (the baseline has none). */
   acks?: boolean;
 }
 
+export interface ConnectResult {
+  /** Connections this generator opened. */
+  connected: number;
+  /** Rooms this generator owns. */
+  rooms: number;
+  ms: number;
+}
+
 export interface RunCommand {
   cmd: 'run';
+  /** This generator's share of the publish rate, msgs/s. */
   rate: number;
   durationMs: number;
   /** How long to wait for late deliveries after the last publish. */
@@ -50,22 +66,24 @@ export interface RunResult {
   disconnects: number;
 }
 
+/** One generator's answer to `run`: its counts and its histogram; the parent merges them. */
+export interface GeneratorResult extends Omit<RunResult, 'p50' | 'p99' | 'max'> {
+  histogram: SparseHistogram;
+}
+
 type Command = ConnectCommand | RunCommand | { cmd: 'disconnect' };
 
 const now = () => performance.timeOrigin + performance.now();
-/** Latency histogram: 0.05 ms buckets up to 10 s. */
-const BUCKET_MS = 0.05;
-const BUCKETS = 200_000;
 const PAYLOAD_TEXT = 'The quick brown fox jumps over the lazy dog, twice! 0123456789';
 
 let sockets: Socket[] = [];
+/** The members of each room this generator owns, by local room index. */
+let rooms: { name: string; members: Socket[] }[] = [];
 let kind: ServerKind = 'redpool';
-let roomSize = 10;
-let rooms = 0;
 let disconnects = 0;
 let acks = false;
 // state of the current run
-let histogram = new Uint32Array(BUCKETS);
+let histogram: Histogram = newHistogram();
 let counts = new Uint16Array(0);
 let runId = 0;
 let received = 0;
@@ -75,27 +93,19 @@ const roomName = (room: number) => (kind === 'redpool' ? `chat.bench-${room}` : 
 function record(data: unknown): void {
   const d = data as { r?: number; s?: number; t?: number } | null;
   if (!d || d.r !== runId || typeof d.s !== 'number' || typeof d.t !== 'number') return;
-  const latency = now() - d.t;
-  histogram[Math.min(BUCKETS - 1, Math.max(0, Math.floor(latency / BUCKET_MS)))]!++;
+  recordLatency(histogram, now() - d.t);
   if (d.s < counts.length) counts[d.s]!++;
   received++;
 }
 
-function percentile(p: number, total: number): number {
-  if (total === 0) return 0;
-  const target = Math.ceil(total * p);
-  let seen = 0;
-  for (let i = 0; i < BUCKETS; i++) {
-    seen += histogram[i]!;
-    if (seen >= target) return (i + 1) * BUCKET_MS;
-  }
-  return BUCKETS * BUCKET_MS;
-}
-
 /** One client: connects, joins its room, records every message; redpool clients recover on reconnect. */
-function openClient(i: number, url: string, secret: string | undefined): Promise<void> {
-  const room = Math.floor(i / roomSize);
-  const channel = roomName(room);
+function openClient(
+  i: number,
+  url: string,
+  room: { name: string; members: Socket[] },
+  secret: string | undefined,
+): Promise<void> {
+  const channel = room.name;
   const socket = io(url, {
     transports: ['websocket'],
     forceNew: true,
@@ -111,6 +121,7 @@ function openClient(i: number, url: string, secret: string | undefined): Promise
       : {}),
   });
   sockets.push(socket);
+  room.members.push(socket);
   let position: { epoch: string; offset: number } | undefined;
   let first = true;
   return new Promise((resolve, reject) => {
@@ -152,30 +163,47 @@ function openClient(i: number, url: string, secret: string | undefined): Promise
   });
 }
 
-async function connectAll(command: ConnectCommand): Promise<{ connected: number; ms: number }> {
+async function connectAll(command: ConnectCommand): Promise<ConnectResult> {
   const started = Date.now();
   kind = command.kind;
-  roomSize = command.roomSize;
-  rooms = Math.ceil(command.connections / roomSize);
+  rooms = [];
   disconnects = 0;
   acks = command.acks === true;
-  const BATCH = 250;
-  for (let i = 0; i < command.connections; i += BATCH) {
-    const batch: Promise<void>[] = [];
-    for (let j = i; j < Math.min(command.connections, i + BATCH); j++)
-      // consecutive clients (one room) alternate between the URLs
-      batch.push(openClient(j, command.urls[j % command.urls.length]!, command.secret));
-    await Promise.all(batch);
+  const { connections, roomSize, generator, generators } = command;
+  const clients: { i: number; room: (typeof rooms)[number] }[] = [];
+  for (let room = generator; room * roomSize < connections; room += generators) {
+    const owned = { name: roomName(room), members: [] as Socket[] };
+    rooms.push(owned);
+    for (let i = room * roomSize; i < Math.min(connections, (room + 1) * roomSize); i++)
+      clients.push({ i, room: owned });
   }
-  return { connected: sockets.length, ms: Date.now() - started };
+  // as many handshakes in flight over all K generators as one generator had alone
+  const BATCH = Math.ceil(250 / generators);
+  for (let b = 0; b < clients.length; b += BATCH)
+    await Promise.all(
+      clients
+        .slice(b, b + BATCH)
+        // consecutive clients (one room) alternate between the URLs
+        .map(({ i, room }) => openClient(i, command.urls[i % command.urls.length]!, room, command.secret)),
+    );
+  return { connected: sockets.length, rooms: rooms.length, ms: Date.now() - started };
 }
 
-async function run(command: RunCommand): Promise<RunResult> {
+/** The room (local index) and member of the seq-th message: round-robin over rooms, then members. */
+function publisherOf(seq: number): { room: (typeof rooms)[number]; socket: Socket } {
+  const room = rooms[seq % rooms.length]!;
+  return { room, socket: room.members[Math.floor(seq / rooms.length) % room.members.length]! };
+}
+
+async function run(command: RunCommand): Promise<GeneratorResult> {
   runId++;
-  histogram = new Uint32Array(BUCKETS);
-  const total = Math.ceil((command.rate * command.durationMs) / 1000);
+  histogram = newHistogram();
+  const total = rooms.length === 0 ? 0 : Math.ceil((command.rate * command.durationMs) / 1000);
   counts = new Uint16Array(total);
   received = 0;
+  // every member of the message's room receives it (the last room may be smaller than R)
+  let expected = 0;
+  for (let seq = 0; seq < total; seq++) expected += rooms[seq % rooms.length]!.members.length;
   const disconnectsBefore = disconnects;
   let sent = 0;
   let accepted = 0;
@@ -189,19 +217,17 @@ async function run(command: RunCommand): Promise<RunResult> {
       if (due > sent) maxLagMs = Math.max(maxLagMs, elapsed - (sent * 1000) / command.rate);
       while (sent < due) {
         const seq = sent++;
-        const room = seq % rooms;
-        const member = Math.floor(seq / rooms) % roomSize;
-        const socket = sockets[Math.min(sockets.length - 1, room * roomSize + member)]!;
+        const { room, socket } = publisherOf(seq);
         const data = { r: runId, s: seq, t: now(), text: PAYLOAD_TEXT };
         if (kind === 'redpool' && acks)
-          socket.emit('publish', { channel: roomName(room), data }, (ack: { ok: boolean }) => {
+          socket.emit('publish', { channel: room.name, data }, (ack: { ok: boolean }) => {
             if (ack?.ok) accepted++;
           });
         else if (kind === 'redpool') {
-          socket.emit('publish', { channel: roomName(room), data });
+          socket.emit('publish', { channel: room.name, data });
           accepted++;
         } else {
-          socket.emit('publish', { room: roomName(room), data });
+          socket.emit('publish', { room: room.name, data });
           accepted++;
         }
       }
@@ -211,19 +237,15 @@ async function run(command: RunCommand): Promise<RunResult> {
     tick();
   });
   // late deliveries
-  const expected = total * roomSize;
   const deadline = Date.now() + command.drainMs;
   while (received < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   let lost = 0;
   let duplicates = 0;
-  let perRoom = roomSize;
   for (let seq = 0; seq < total; seq++) {
-    // the last room may be smaller when C is not a multiple of R
-    const room = seq % rooms;
-    perRoom = Math.min(roomSize, sockets.length - room * roomSize);
+    const members = rooms[seq % rooms.length]!.members.length;
     const c = counts[seq]!;
-    if (c < perRoom) lost += perRoom - c;
-    else duplicates += c - perRoom;
+    if (c < members) lost += members - c;
+    else duplicates += c - members;
   }
   return {
     rate: command.rate,
@@ -233,9 +255,7 @@ async function run(command: RunCommand): Promise<RunResult> {
     received,
     lost,
     duplicates,
-    p50: percentile(0.5, received),
-    p99: percentile(0.99, received),
-    max: percentile(1, received),
+    histogram: toSparse(histogram),
     maxLagMs: Math.round(maxLagMs * 10) / 10,
     disconnects: disconnects - disconnectsBefore,
   };
@@ -245,6 +265,7 @@ async function disconnectAll(): Promise<{ closed: number }> {
   const closed = sockets.length;
   for (const socket of sockets) socket.disconnect();
   sockets = [];
+  rooms = [];
   await new Promise((r) => setTimeout(r, 500));
   return { closed };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `pnpm bench:ws`: builds the ws-server when dist/ is older than src/ (the benchmark runs it as
-# `pnpm start` does), raises the open-file limit (C client sockets in the load generator plus as
+# `pnpm start` does), raises the open-file limit (C client sockets in the load generators plus as
 # many server-side sockets), then runs the benchmark with its arguments (--quick, --connections N…).
 set -euo pipefail
 cd "$(dirname "$0")/.."

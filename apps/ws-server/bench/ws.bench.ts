@@ -5,18 +5,21 @@
  *   pnpm bench:ws                 # C=5000 connections, rooms of R=10, D=20 s per step
  *   pnpm bench:ws --quick         # C=1000, short steps: < 60 s
  *   pnpm bench:ws -- --connections 2000 --room-size 10 --duration 10
+ *   pnpm bench:ws -- --generators 1   # one load generator process per server, as before K existed
  *
- * Two instances of each server (separate processes), joined through Redis; the load generator is
- * another process (bench/loadgen.ts). Each room has members on both instances. For each server the
- * highest publish rate M (steps of 250 msgs/s) with p99 end-to-end latency <= 25 ms and zero loss
- * is searched. Everything stays on 127.0.0.1. The last line printed is one JSON object.
+ * Two instances of each server (separate processes), joined through Redis; the load generators are
+ * K more processes per server (bench/loadgen.ts, `--generators K`, default 2), each owning every
+ * K-th room (bench/generators.ts merges their results). Each room has members on both instances.
+ * For each server the highest publish rate M (steps of 250 msgs/s) with p99 end-to-end latency
+ * <= 25 ms and zero loss is searched. Everything stays on 127.0.0.1. The last line printed is one JSON object.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedis, stopAll } from '@redpool/testkit';
-import type { ConnectCommand, RunCommand, RunResult, ServerKind } from './loadgen.js';
+import { type Generators, startGenerators } from './generators.js';
+import type { RunResult, ServerKind } from './loadgen.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -31,6 +34,9 @@ const STEP = 250;
 const P99_LIMIT_MS = 25;
 const DRAIN_MS = quick ? 1_000 : 2_000;
 const MAX_RATE = option('max-rate', 20_000);
+/** Load generator processes per server kind; the rooms (and the rate) are split between them. */
+const GENERATORS = option('generators', 2);
+if (!Number.isInteger(GENERATORS) || GENERATORS < 1) throw new Error('--generators: a whole number >= 1');
 /** Redpool clients publish with an acknowledgement callback (default: fire and forget, like the baseline). */
 const ACKS = args.includes('--acks');
 /** `--only redpool|baseline` measures one server; `--rates 500,1000` measures these rates instead of searching. */
@@ -51,7 +57,7 @@ interface Step extends RunResult {
   pass: boolean;
   /** CPU used by the two server processes during the step, in cores (1 = one core busy). */
   serverCores: number;
-  /** CPU used by the load generator, in cores. */
+  /** CPU used by the load generators (all K processes together), in cores. */
   loadgenCores: number;
   /** CPU used by Redis, in cores. */
   redisCores: number;
@@ -116,29 +122,6 @@ function startScriptNodeArgs(): string[] {
   return words.slice(1, -1);
 }
 
-type Loadgen = (command: ConnectCommand | RunCommand | { cmd: 'disconnect' }) => Promise<unknown>;
-
-/** One load generator: a forked process answering one message per command. */
-function startLoadgen(): Promise<Loadgen> {
-  const child = fork(fileURLToPath(new URL('./loadgen.ts', import.meta.url)), [], {
-    // A larger young generation: fewer objects promoted, fewer old-generation pauses in the
-    // measuring process (every message allocates; C sockets are a large live heap).
-    execArgv: ['--max-semi-space-size=64', '--import', 'tsx'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  children.push(child);
-  let pending: ((reply: { ok: boolean; result?: unknown; error?: string }) => void) | undefined;
-  child.on('message', (reply: { ok: boolean; result?: unknown; error?: string }) => pending?.(reply));
-  const call: Loadgen = (command) =>
-    new Promise<unknown>((resolve, reject) => {
-      pending = (reply) => (reply.ok ? resolve(reply.result) : reject(new Error(reply.error)));
-      child.send(command);
-    });
-  return new Promise((resolve) => {
-    pending = () => resolve(call);
-  });
-}
-
 /** CPU seconds (user + system) a process has used so far; 0 where /proc is not available. */
 function cpuSeconds(pid: number | undefined): number {
   try {
@@ -157,7 +140,7 @@ process.on('exit', stopChildren);
 
 const started = Date.now();
 log(
-  `ws benchmark: C=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step, p99 <= ${P99_LIMIT_MS} ms, zero loss; ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, load average ${load()}`,
+  `ws benchmark: C=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step, K=${GENERATORS} load generator processes per server, p99 <= ${P99_LIMIT_MS} ms, zero loss; ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, load average ${load()}`,
 );
 const redis = await startRedis({ extraConfig: { maxclients: 10_000 } });
 const redisVersion = String(await redis.command('INFO', 'server')).match(/redis_version:(\S+)/)?.[1];
@@ -197,30 +180,32 @@ const serverPids: Record<ServerKind, (number | undefined)[]> = {
   redpool: [servers[0]!.child.pid, servers[1]!.child.pid],
   baseline: [servers[2]!.child.pid, servers[3]!.child.pid],
 };
-// One load generator per server kind, each holding its own C connections: the steps of the two
+// K load generators per server kind, together holding its own C connections: the steps of the two
 // servers are interleaved, so that other load on the machine hits both alike.
 const KINDS: ServerKind[] = ONLY ? [ONLY] : ['baseline', 'redpool'];
-const loadgens = {} as Record<ServerKind, { call: Loadgen; pid: number | undefined }>;
+const loadgens = {} as Record<ServerKind, Generators>;
 for (const kind of KINDS) {
-  const call = await startLoadgen();
-  loadgens[kind] = { call, pid: children[children.length - 1]!.pid };
+  loadgens[kind] = await startGenerators(GENERATORS);
+  children.push(...loadgens[kind].children);
 }
+const generatorCpu = (kind: ServerKind) =>
+  loadgens[kind].children.reduce<number>((n, child) => n + cpuSeconds(child.pid), 0);
 
 async function measure(kind: ServerKind, rate: number, durationS = DURATION_S): Promise<Step> {
   const pids = serverPids[kind];
   const cpuBefore = pids.reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
-  const genBefore = cpuSeconds(loadgens[kind].pid);
+  const genBefore = generatorCpu(kind);
   const redisBefore = cpuSeconds(redis.pid);
   const wallBefore = Date.now();
-  const result = (await loadgens[kind].call({
+  const result = await loadgens[kind].run({
     cmd: 'run',
     rate,
     durationMs: durationS * 1000,
     drainMs: DRAIN_MS,
-  })) as RunResult;
+  });
   const wall = (Date.now() - wallBefore) / 1000;
   const serverCores = (pids.reduce<number>((n, pid) => n + cpuSeconds(pid), 0) - cpuBefore) / wall;
-  const loadgenCores = (cpuSeconds(loadgens[kind].pid) - genBefore) / wall;
+  const loadgenCores = (generatorCpu(kind) - genBefore) / wall;
   const redisCores = (cpuSeconds(redis.pid) - redisBefore) / wall;
   const step = {
     ...result,
@@ -230,7 +215,7 @@ async function measure(kind: ServerKind, rate: number, durationS = DURATION_S): 
     pass: result.p99 <= P99_LIMIT_MS && result.lost === 0 && result.disconnects === 0,
   };
   log(
-    `  ${kind.padEnd(8)} M=${String(rate).padStart(5)}  p50 ${result.p50.toFixed(2).padStart(6)} ms  p99 ${result.p99.toFixed(2).padStart(7)} ms  max ${result.max.toFixed(0).padStart(5)} ms  lost ${result.lost}  dup ${result.duplicates}  servers ${serverCores.toFixed(2)} redis ${redisCores.toFixed(2)} cores  generator ${loadgenCores.toFixed(2)} cores, lag ${result.maxLagMs} ms  ${step.pass ? 'ok' : 'FAIL'}  (load ${load()})`,
+    `  ${kind.padEnd(8)} M=${String(rate).padStart(5)}  p50 ${result.p50.toFixed(2).padStart(6)} ms  p99 ${result.p99.toFixed(2).padStart(7)} ms  max ${result.max.toFixed(0).padStart(5)} ms  lost ${result.lost}  dup ${result.duplicates}  received ${result.received}/${result.expected}  servers ${serverCores.toFixed(2)} redis ${redisCores.toFixed(2)} cores  generator ${loadgenCores.toFixed(2)} cores, lag ${result.maxLagMs} ms  ${step.pass ? 'ok' : 'FAIL'}  (load ${load()})`,
   );
   await new Promise((r) => setTimeout(r, 500));
   return step;
@@ -271,9 +256,9 @@ class Search {
 
   report(rate: number, step: Step): void {
     this.steps.set(rate, step);
-    if (RATES) return;
+    // with --rates: the highest of those rates that passed
     if (step.pass) this.lo = Math.max(this.lo, rate);
-    else this.hi = this.hi === 0 ? rate : Math.min(this.hi, rate);
+    else if (!RATES) this.hi = this.hi === 0 ? rate : Math.min(this.hi, rate);
   }
 
   get max(): number {
@@ -283,15 +268,14 @@ class Search {
 
 const results = { baseline: new Search(), redpool: new Search() } as Record<ServerKind, Search>;
 for (const kind of KINDS) {
-  const connected = (await loadgens[kind].call({
-    cmd: 'connect',
+  const connected = await loadgens[kind].connect({
     kind,
     urls: urls[kind],
     connections: CONNECTIONS,
     roomSize: ROOM_SIZE,
     secret: SECRET,
     acks: ACKS,
-  })) as { connected: number; ms: number };
+  });
   log(`${NAMES[kind]}: ${connected.connected} connections in ${connected.ms} ms`);
 }
 // Warm-up, not counted: JIT, heap growth, new history streams. Both servers measured alike; the
@@ -311,7 +295,7 @@ for (;;) {
 }
 if (!ONLY && !RATES && results.baseline.max > 0 && !results.redpool.steps.has(results.baseline.max))
   results.redpool.steps.set(results.baseline.max, await measureStep('redpool', results.baseline.max));
-for (const kind of KINDS) await loadgens[kind].call({ cmd: 'disconnect' });
+for (const kind of KINDS) await loadgens[kind].disconnect();
 
 const baselineMax = results.baseline.max;
 const redpoolMax = results.redpool.max;
@@ -322,7 +306,7 @@ const row = (kind: ServerKind) => {
   return `${NAMES[kind].padEnd(38)}${String(max).padStart(12)}${String(max * ROOM_SIZE).padStart(14)}${(step?.p50 ?? 0).toFixed(2).padStart(9)}${(step?.p99 ?? 0).toFixed(2).padStart(9)}${String(step?.lost ?? 0).padStart(7)}`;
 };
 console.log(
-  `\nC=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step; highest rate with p99 <= ${P99_LIMIT_MS} ms and zero loss (steps of ${STEP} msgs/s)`,
+  `\nC=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step, K=${GENERATORS} generators; highest rate with p99 <= ${P99_LIMIT_MS} ms and zero loss (steps of ${STEP} msgs/s)`,
 );
 console.log(
   `${'server'.padEnd(38)}${'max msgs/s'.padStart(12)}${'deliveries/s'.padStart(14)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'lost'.padStart(7)}`,
@@ -361,6 +345,7 @@ console.log(
     connections: CONNECTIONS,
     room_size: ROOM_SIZE,
     duration_s: DURATION_S,
+    generators: GENERATORS,
     p99_limit_ms: P99_LIMIT_MS,
     redis: redisVersion,
     redpool_node_args: START_NODE_ARGS,
