@@ -65,6 +65,9 @@ async function standalone(config: WsConfig): Promise<void> {
 async function supervise(config: WsConfig): Promise<void> {
   const supervisor = new Supervisor(config);
   const log = createLogger({ name: 'ws-supervisor', level: config.logLevel });
+  // Before start(): a SIGHUP with no handler installed would kill the process (its default action),
+  // and one can arrive as soon as "listening" is logged. restart() ignores it until then.
+  process.on('SIGHUP', () => void supervisor.restart());
   try {
     const { url } = await supervisor.start();
     console.log(`ws-server supervisor listening on ${url} (${config.workers} workers; chat page: ${url}/)`);
@@ -73,7 +76,6 @@ async function supervise(config: WsConfig): Promise<void> {
     supervisor.kill();
     process.exit(1);
   }
-  process.on('SIGHUP', () => void supervisor.restart());
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

@@ -12,6 +12,21 @@ export function workerOfRequestLine(line: string): number | undefined {
 }
 
 /**
+ * Stops this process from reading `socket` any further, for good: the bytes the client sends next
+ * stay in the kernel for the process the socket is handed to. `pause()` alone is not enough: libuv
+ * keeps reading into this process, and once Node has sent the handle to a worker it drops what it
+ * reads until the worker acknowledges — a WebSocket client's CONNECT or a poll request lost that
+ * way under load. Call it in the same tick as the last read, just before handing the socket over.
+ */
+export function stopReading(socket: Socket): void {
+  const handle = (socket as unknown as { _handle?: { reading: boolean; readStop(): number } | null })._handle;
+  if (!handle) return;
+  handle.readStop();
+  // net.Socket#_read restarts a handle it believes stopped; it stays stopped until it moves.
+  handle.reading = true;
+}
+
+/**
  * Reads a new connection up to the end of its request line (at most 8 KiB, within 10 s, else it
  * is closed), pauses it and calls `onLine` with the line and every byte read so far (`head`),
  * which the next reader must be given first.
