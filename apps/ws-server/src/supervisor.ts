@@ -4,7 +4,7 @@ import { createLogger } from '@redpool/pool';
 import type { Logger } from 'pino';
 import type { WsConfig } from './config.js';
 import { CumulativeLedger } from './cumulative-ledger.js';
-import { readRequestLine, workerOfRequestLine } from './request-line.js';
+import { readRequestLine, stopReading, workerOfRequestLine } from './request-line.js';
 import { isSupervisorEndpoint, SupervisorEndpoints } from './supervisor-endpoints.js';
 import type { ToSupervisor, ToWorker } from './supervisor-messages.js';
 import { SupervisorMetrics, type WorkerRole } from './supervisor-metrics.js';
@@ -31,6 +31,8 @@ interface WorkerState {
   replacement: boolean;
   /** Replacements in a row that died before they were ready, this one's predecessors. */
   failedReplacements: number;
+  /** Killed because the restart it belonged to failed. */
+  aborted: boolean;
 }
 
 /** Events a {@link Supervisor} logs and tests wait for. */
@@ -71,6 +73,7 @@ export class Supervisor {
     this.metrics = new SupervisorMetrics({
       roles: () => [...this.workers.values()].map(roleOf),
       generation: () => this.generation,
+      configured: () => config.workers,
     });
     const whole = new WholeServer({
       view: {
@@ -139,7 +142,10 @@ export class Supervisor {
         `restart failed: generation ${generation} not ready; generation ${this.generation} keeps serving`,
       );
       for (const state of this.workers.values())
-        if (state.generation === generation) state.worker.process.kill('SIGKILL');
+        if (state.generation === generation) {
+          state.aborted = true;
+          state.worker.process.kill('SIGKILL');
+        }
       this.restarting = false;
       this.status = 'running';
       return false;
@@ -196,6 +202,7 @@ export class Supervisor {
       draining: false,
       replacement: replacing !== undefined,
       failedReplacements: replacing && !replacing.ready ? replacing.failedReplacements + 1 : 0,
+      aborted: false,
     };
     this.workers.set(worker.id, state);
     worker.on('message', (message: ToSupervisor) => {
@@ -221,9 +228,17 @@ export class Supervisor {
     const state = this.workers.get(worker.id);
     this.workers.delete(worker.id);
     if (!state) return;
+    const fields = { worker: worker.id, pid: worker.process.pid, generation: state.generation, code, signal };
+    // A new worker of a SIGHUP restart that never got ready: the restart fails (or failed) and
+    // the old generation keeps serving. Not a crash of a serving worker, whoever ended it.
+    if (state.aborted || (!state.ready && !state.replacement && state.generation > this.generation)) {
+      this.metrics.workerExited('aborted');
+      if (state.aborted) this.log.info(fields, 'worker of the failed restart stopped');
+      else this.log.warn(fields, 'worker of the restart exited before it was ready');
+      return;
+    }
     const expected = state.draining || this.status === 'stopping';
     this.metrics.workerExited(expected ? 'drained' : 'crashed');
-    const fields = { worker: worker.id, pid: worker.process.pid, generation: state.generation, code, signal };
     if (expected) {
       this.log.info(fields, 'worker exited after draining');
       return;
@@ -271,7 +286,8 @@ export class Supervisor {
         socket.destroy();
         return;
       }
-      // Handing the socket over happens in this tick: nothing more is read here.
+      // In the tick of the last read: everything read so far is in `head`, the rest is the worker's.
+      stopReading(socket);
       this.send(target.worker, { type: 'redpool:connection', head: head.toString('base64') }, socket);
     });
   }

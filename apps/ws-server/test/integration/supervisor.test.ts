@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
 import { workerOfRequestLine } from '../../src/request-line.js';
@@ -33,6 +34,44 @@ describe('supervisor', () => {
     expect(workerOfRequestLine('GET /metrics HTTP/1.1')).toBeUndefined();
     expect(workerOfRequestLine('GET /?x=1&sid=w1.a HTTP/1.1')).toBe(1);
   });
+
+  test('no byte a client sends while its connection is handed to a worker is lost', async () => {
+    const redis = await startRedis();
+    const supervisor = await spawnServer(serverEnv(redis.url, { WS_WORKERS: '2' }), 30_000);
+    const { hostname, port } = new URL(supervisor.url);
+    // The request line alone, then the rest a moment later: the rest arrives while the supervisor
+    // hands the connection over. A byte lost there would leave the request unanswered.
+    const handshake = () =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(port), hostname);
+        let answer = '';
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve('no answer within 5 s');
+        }, 5_000);
+        socket.on('error', () => undefined);
+        socket.on('data', (chunk) => {
+          answer += chunk.toString('latin1');
+          if (!answer.includes('\r\n')) return;
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(answer.slice(0, answer.indexOf('\r\n')));
+        });
+        socket.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n', () =>
+          setImmediate(() => socket.write(`Host: ${hostname}\r\n\r\n`)),
+        );
+      });
+    try {
+      const answers: string[] = [];
+      for (let batch = 0; batch < 10; batch++)
+        answers.push(...(await Promise.all(Array.from({ length: 40 }, handshake))));
+      const counts: Record<string, number> = {};
+      for (const a of answers) counts[a] = (counts[a] ?? 0) + 1;
+      expect(counts).toEqual({ 'HTTP/1.1 200 OK': 400 });
+    } finally {
+      supervisor.kill('SIGKILL');
+    }
+  }, 60_000);
 
   test('SIGHUP under load: no refused connection, every client ends on a new worker, nothing acknowledged lost', async () => {
     const redis = await startRedis();
