@@ -6,7 +6,7 @@ import { sendJson } from './http.js';
 import type { WholeServer } from './whole-server.js';
 
 /** The paths the supervisor answers itself, for the whole server: every other request goes to a worker. */
-const SUPERVISOR_PATHS = new Set(['/metrics', '/stats', '/drain']);
+const SUPERVISOR_PATHS = new Set(['/metrics', '/stats', '/drain', '/readyz', '/healthz']);
 
 /**
  * Whether the request of `requestLine` (`GET /metrics HTTP/1.1`, or the absolute form
@@ -19,8 +19,9 @@ export function isSupervisorEndpoint(requestLine: string): boolean {
 }
 
 /**
- * The supervisor's own HTTP endpoints on the shared port — `/metrics`, `/stats` and `/drain` of
- * the whole server — so that a scrape sees every worker whichever it would have landed on. The
+ * The supervisor's own HTTP endpoints on the shared port — `/metrics`, `/stats`, `/drain`,
+ * `/readyz` and `/healthz` of the whole server — so that a scrape or a probe sees every worker,
+ * whichever it would have landed on. The
  * supervisor hands these connections here instead of to a worker; each is closed after its
  * response, so the next request on it is routed again.
  */
@@ -63,6 +64,12 @@ export class SupervisorEndpoints {
         return sendJson(res, 200, await this.server.stats());
       case '/drain':
         return sendJson(res, 200, await this.server.drainStatus());
+      case '/readyz': {
+        const readiness = await this.server.readiness();
+        return sendJson(res, readiness.ready ? 200 : 503, readiness);
+      }
+      case '/healthz':
+        return sendJson(res, 200, this.server.health());
       default:
         return sendJson(res, 404, { error: 'not found' });
     }

@@ -3,18 +3,24 @@ import { Counter, Gauge, Registry } from 'prom-client';
 /** A worker as the supervisor sees it: forked and not ready yet, serving, or draining. */
 export type WorkerRole = 'starting' | 'serving' | 'draining';
 
-/** Why a worker exited: after a drain (a restart or a stop) or by surprise (replaced after 1 s). */
-export type WorkerExitReason = 'drained' | 'crashed';
+/**
+ * Why a worker exited: after a drain (a restart or a stop), by surprise (replaced after 1 s), or
+ * as a new worker of a SIGHUP restart that never got ready (the restart failed; the old
+ * generation kept serving).
+ */
+export type WorkerExitReason = 'drained' | 'crashed' | 'aborted';
 
 /** What the supervisor's gauges read at scrape time. */
 export interface SupervisorMetricSources {
   roles(): readonly WorkerRole[];
   generation(): number;
+  /** `WS_WORKERS`. */
+  configured(): number;
 }
 
 /**
  * The supervisor's own metrics, exposed next to its workers' on the supervisor's `/metrics`:
- * workers by role, the serving generation, worker exits, and reports a scrape had to go without.
+ * workers by role and configured, the serving generation, worker exits, and reports a scrape had to go without.
  */
 export class SupervisorMetrics {
   readonly registry = new Registry();
@@ -35,6 +41,14 @@ export class SupervisorMetrics {
       },
     });
     new Gauge({
+      name: 'redpool_ws_workers_configured',
+      help: 'Worker processes the supervisor is configured to keep serving (WS_WORKERS)',
+      registers,
+      collect() {
+        this.set(sources.configured());
+      },
+    });
+    new Gauge({
       name: 'redpool_ws_supervisor_generation',
       help: 'The generation of workers the supervisor routes new connections to (1 at start, +1 per SIGHUP restart)',
       registers,
@@ -44,11 +58,11 @@ export class SupervisorMetrics {
     });
     this.exits = new Counter({
       name: 'redpool_ws_worker_exits_total',
-      help: 'Worker processes that exited, by reason: drained (a restart or a stop) or crashed (replaced after 1 s)',
+      help: 'Worker processes that exited, by reason: drained (a restart or a stop), crashed (replaced after 1 s) or aborted (new workers of a restart that never got ready)',
       labelNames: ['reason'],
       registers,
     });
-    for (const reason of ['drained', 'crashed'] as const) this.exits.inc({ reason }, 0);
+    for (const reason of ['drained', 'crashed', 'aborted'] as const) this.exits.inc({ reason }, 0);
     this.missed = new Counter({
       name: 'redpool_ws_worker_reports_missed_total',
       help: 'Scrapes a worker did not answer in time: its gauges were left out and its counters taken from its last report',

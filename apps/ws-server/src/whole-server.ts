@@ -11,7 +11,7 @@ import {
   type WorkerEntry,
 } from './server-stats.js';
 import type { SupervisorStatus } from './supervisor.js';
-import type { SupervisorMetrics } from './supervisor-metrics.js';
+import type { SupervisorMetrics, WorkerRole } from './supervisor-metrics.js';
 import type { WorkerReports } from './worker-reports.js';
 
 /** A worker of the supervisor, with its process handle. */
@@ -28,6 +28,23 @@ export interface SupervisorView {
   /** When the supervisor started listening (ms since the epoch). */
   startedAt(): number;
   workers(): SupervisedWorker[];
+}
+
+/** The supervisor's `/readyz` body (`503` when not ready, with the first reason found). */
+export interface SupervisorReadiness {
+  ready: boolean;
+  status: SupervisorStatus;
+  reason?: string;
+  /** Each worker's role and readiness; `null` for one that was not asked or did not answer. */
+  workers: { worker: number; role: WorkerRole; ready: boolean | null }[];
+}
+
+/** The supervisor's `/healthz` body. */
+export interface SupervisorHealth {
+  status: 'ok';
+  instance: string;
+  supervisor: SupervisorStatus;
+  workers: Record<WorkerRole, number>;
 }
 
 /** What the supervisor's `/metrics`, `/stats` and `/drain` are built from. */
@@ -99,6 +116,40 @@ export class WholeServer {
       ...combineDrains(drains, this.deps.view.config.drainGraceSeconds),
       workers: workers.map(({ stats, ...entry }) => ({ ...entry, drain: stats?.drain ?? null })),
     };
+  }
+
+  /**
+   * The supervisor's `/readyz`: ready while it routes new connections (running or restarting) and
+   * every serving worker answered that it is ready (Redis reachable) — one wedged or cut-off worker
+   * would take every other new client, so it makes the whole server not ready.
+   */
+  async readiness(): Promise<SupervisorReadiness> {
+    const status = this.deps.view.status();
+    const workers = await this.workerStats();
+    const serving = workers.filter((w) => w.role === 'serving');
+    const entries = workers.map((w) => ({ worker: w.worker, role: w.role, ready: w.stats?.ready ?? null }));
+    const notReady = (reason: string): SupervisorReadiness => ({
+      ready: false,
+      status,
+      reason,
+      workers: entries,
+    });
+    if (status !== 'running' && status !== 'restarting')
+      return notReady(status === 'starting' ? 'starting' : 'draining: clients are moving to other instances');
+    if (serving.length === 0) return notReady('no serving worker');
+    const silent = serving.find((w) => w.stats === null);
+    if (silent) return notReady(`worker ${silent.worker} did not answer`);
+    const unready = serving.find((w) => !w.stats?.ready);
+    if (unready) return notReady(`worker ${unready.worker}: Redis unreachable`);
+    return { ready: true, status, workers: entries };
+  }
+
+  /** The supervisor's `/healthz`: the supervisor answers, with its workers by role. */
+  health(): SupervisorHealth {
+    const { view } = this.deps;
+    const roles = { starting: 0, serving: 0, draining: 0 };
+    for (const w of view.workers()) roles[w.role]++;
+    return { status: 'ok', instance: view.config.instanceId, supervisor: view.status(), workers: roles };
   }
 
   private async workerStats(): Promise<(WorkerEntry & { stats: WsStats | null })[]> {

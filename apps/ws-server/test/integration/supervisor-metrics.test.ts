@@ -16,16 +16,18 @@ afterAll(async () => {
 const workerOf = (c: TestClient) => Number(/^w(\d+)\./.exec(c.socket.io.engine?.id ?? '')?.[1] ?? -1);
 
 describe('supervisor: the whole server on /metrics, /stats and /drain', () => {
-  test('answers /metrics, /stats and /drain itself, whatever the query or request-target form', () => {
+  test('answers /metrics, /stats, /drain, /readyz and /healthz itself, whatever the query or request-target form', () => {
     for (const line of [
       'GET /metrics HTTP/1.1',
       'HEAD /stats?pretty=1 HTTP/1.1',
       'GET /drain HTTP/1.0',
+      'GET /readyz HTTP/1.1',
+      'GET /healthz HTTP/1.1',
       'GET http://ws.example:3000/metrics HTTP/1.1',
     ])
       expect(isSupervisorEndpoint(line)).toBe(true);
     for (const line of [
-      'GET /readyz HTTP/1.1',
+      'GET /readyzz HTTP/1.1',
       'GET /metrics/x HTTP/1.1',
       'GET /socket.io/?EIO=4&transport=polling&sid=w1.a HTTP/1.1',
       'GET http://[bad HTTP/1.1',

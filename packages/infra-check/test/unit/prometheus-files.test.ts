@@ -72,6 +72,7 @@ describe('alert rules', () => {
         'RedpoolWsSlowConsumers',
         'RedpoolWsWorkerCrashed',
         'RedpoolWsWorkerReportsMissed',
+        'RedpoolWsWorkersShort',
       ].sort(),
     );
   });
