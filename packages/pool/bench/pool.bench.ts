@@ -104,7 +104,7 @@ interface Contestant {
 
 /** Every contestant, set up once; measured in interleaved rounds so JIT warm-up and noise hit all alike. */
 async function contestants(): Promise<{ list: Contestant[]; teardown: () => Promise<void> }> {
-  // redpool: ordinary commands on the shared lane (default options: one auto-pipelined connection).
+  // redpool: ordinary commands on the shared lane (default options: one multiplexed connection).
   const pool = createPool({ url: redis.url, name: 'bench', maxConnections: 50 });
   await pool.connect();
   const redpool: Ops = {

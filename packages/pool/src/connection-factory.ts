@@ -38,7 +38,9 @@ export class ConnectionFactory {
       enableOfflineQueue: role === 'bullmq',
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: role === 'bullmq' ? null : 0,
-      enableAutoPipelining: role === 'shared',
+      // The shared lane sends each tick's commands in one write itself (cork() in
+      // shared-lane.ts); a Cluster keeps ioredis' auto-pipelining below, grouped per node.
+      enableAutoPipelining: false,
       // Only the shared lane reconnects in place; an exclusive connection that breaks is
       // destroyed and replaced by the pool, which is simpler to reason about.
       retryStrategy: role === 'exclusive' ? () => null : (times: number) => this.reconnectDelay(times),

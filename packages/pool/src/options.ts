@@ -54,7 +54,7 @@ export interface PoolOptions {
   maxConnections?: number;
   /** Exclusive connections kept open and ready. @defaultValue 0 */
   minIdle?: number;
-  /** Auto-pipelined connections that carry ordinary commands. @defaultValue 1 */
+  /** Multiplexed connections that carry ordinary commands. @defaultValue 1 */
   sharedConnections?: number;
   /** TCP keepalive initial delay in milliseconds; `0` leaves it to the OS default (7200 s on Linux). @defaultValue 30000 */
   keepAlive?: number;

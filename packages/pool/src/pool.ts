@@ -41,8 +41,8 @@ export interface CloseOptions {
 }
 
 /**
- * A pooled Redis client with two lanes under one `maxConnections` budget: a multiplexed,
- * auto-pipelined shared lane for ordinary commands and an exclusive lane of leased connections
+ * A pooled Redis client with two lanes under one `maxConnections` budget: a multiplexed shared
+ * lane for ordinary commands and an exclusive lane of leased connections
  * for blocking commands, transactions, pub/sub and BullMQ.
  * @example
  * const pool = createPool({ url: 'redis://127.0.0.1:6379', name: 'ws' });
@@ -428,10 +428,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     const open = this.shared.openConnections + this.exclusive.size;
     if (busy || open === 0 || Date.now() - this.lastActivityAt < this.options.idleDisconnectMs) return;
     if (this.currentStatus !== 'connected' && this.currentStatus !== 'reconnecting') return;
-    this.instruments.counters.idleDisconnects++;
     this.log.info({ idleDisconnectMs: this.options.idleDisconnectMs }, 'idle: closing every connection');
     await this.exclusive.closeIdle();
     await this.shared.disconnect('idle', 1_000);
+    // Counted once every connection has closed, so the counter never runs ahead of stats().
+    this.instruments.counters.idleDisconnects++;
     this.setStatus('idle', 'idle');
   }
 

@@ -1,4 +1,5 @@
-import { Cluster, Command, ReplyError } from 'ioredis';
+import type { Socket } from 'node:net';
+import { Cluster, Command, type Redis, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
 import { type ConnectionFactory, destroySockets, type RedisConnection } from './connection-factory.js';
 import { CommandTimeoutError, ConnectionError, OfflineQueueFullError, PoolError } from './errors.js';
@@ -21,6 +22,8 @@ interface Member {
   sampledReplies: number;
   /** Idle past `healthCheckIntervalMs` at the last sample: PING before the next use. */
   due: boolean;
+  /** The socket {@link cork} corked for this tick, until its uncork runs. */
+  corked: Socket | null;
 }
 
 interface Job {
@@ -39,10 +42,11 @@ export interface SharedLaneEvents {
 const OPEN_STATES = new Set(['connecting', 'connect', 'ready', 'reconnecting']);
 
 /**
- * The shared lane: a few auto-pipelined connections that carry every ordinary command, so
- * callers never wait for a lease. While no connection is ready, commands wait in a bounded
- * queue of their own (never ioredis' unbounded offline queue) and fail at their deadline, so a
- * command that timed out is never sent later behind the caller's back.
+ * The shared lane: a few multiplexed connections that carry every ordinary command, so callers
+ * never wait for a lease; the commands of one tick leave in one write (see {@link cork}). While
+ * no connection is ready, commands wait in a bounded queue of their own (never ioredis' unbounded
+ * offline queue) and fail at their deadline, so a command that timed out is never sent later
+ * behind the caller's back.
  */
 export class SharedLane {
   private readonly members: Member[] = [];
@@ -129,6 +133,7 @@ export class SharedLane {
     this.inFlightTotal++;
     this.commands++;
     const started = this.instruments.observed ? performance.now() : 0;
+    cork(m);
     const reply = buffer ? callBuffer(m.conn, command, args) : m.conn.call(command, ...args);
     return reply.then(
       (value) => {
@@ -401,6 +406,7 @@ export class SharedLane {
       replies: 0,
       sampledReplies: 0,
       due: false,
+      corked: null,
     };
     conn.on('error', (err: Error) => {
       m.lastError = err;
@@ -447,7 +453,9 @@ export class SharedLane {
     });
     conn.on('close', () => {
       clearTimeout(m.readyWatchdog);
-      if (this.readyConnections === 0) this.markDisconnected(m.lastError?.message ?? 'connection closed');
+      // A close of our own (idle, close) is reported by disconnect(), with its reason.
+      if (this.readyConnections === 0 && !this.disconnecting)
+        this.markDisconnected(m.lastError?.message ?? 'connection closed');
     });
     conn.on('end', () => {
       // Closed on purpose (idle disconnect, close): fail what waits; the next command reconnects.
@@ -477,37 +485,68 @@ export class SharedLane {
   }
 }
 
+/**
+ * Holds the member's writes until the end of the current tick, so that every command sent in one
+ * tick (the callers woken by one batch of replies, say) leaves in one write: what ioredis'
+ * auto-pipelining does, without building a Pipeline object per flush. Only for a standalone or
+ * Sentinel connection that is ready (the hot path); Cluster keeps ioredis' auto-pipelining, which
+ * already groups commands per node. The socket corked is the one uncorked: after a reconnect
+ * `conn.stream` is a new socket, and the old one must not stay corked (Node's end() and destroy()
+ * flush or drop a corked buffer, so a close in between loses nothing that was not lost anyway).
+ */
+function cork(m: Member): void {
+  const stream = (m.conn as Redis).stream as Socket;
+  if (m.corked === stream) return;
+  m.corked = stream;
+  stream.cork();
+  process.nextTick(uncork, m, stream);
+}
+
+function uncork(m: Member, stream: Socket): void {
+  if (m.corked === stream) m.corked = null;
+  stream.uncork();
+}
+
 function mapError(err: Error): [Error, CommandErrorKind] {
   if (err instanceof ReplyError || err.name === 'ReplyError') return [err, 'reply'];
   if (err instanceof PoolError) return [err, err instanceof CommandTimeoutError ? 'timeout' : 'connection'];
   return [new ConnectionError(`Connection lost: ${err.message}`, { cause: err }), 'connection'];
 }
 
-/** QUIT, or a hard disconnect if QUIT gets no reply within `deadlineMs`. */
+/**
+ * Closes a connection: QUIT if it is ready (replies on their way still arrive), else a hard
+ * disconnect; forced at `deadlineMs`. Resolves when ioredis has ended the connection, not at
+ * QUIT's reply: the socket closes a little later, and until then the connection still counts as
+ * open and ready, so a caller that reported "closed" at the reply (idle disconnect, close) would
+ * report it early.
+ */
 export async function quitWithDeadline(conn: RedisConnection, deadlineMs: number): Promise<void> {
   const status: string = conn.status;
   if (status === 'end' || status === 'wait') return;
-  if (status !== 'ready') {
+  if (status === 'reconnecting') {
+    // No socket to close: this cancels the pending retry (ioredis emits no 'end' for it).
     conn.disconnect();
     return;
   }
   let timer: NodeJS.Timeout | undefined;
-  const quit = conn.quit().then(
-    () => undefined,
-    () => undefined,
-  );
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, deadlineMs);
+  let done = () => {};
+  const ended = new Promise<void>((resolve) => {
+    done = resolve;
+    conn.once('end', done);
+    timer = setTimeout(done, deadlineMs);
   });
-  await Promise.race([quit, deadline]);
+  if (status === 'ready') conn.quit().catch(() => undefined);
+  else conn.disconnect();
+  await ended;
   clearTimeout(timer);
+  conn.off('end', done);
   if (conn.status !== 'end') conn.disconnect();
 }
 
 /**
- * `callBuffer` with auto-pipelining on drops the command name in ioredis 6.0.0 (its
- * auto-pipeline path special-cases only `call`), so use the `<command>Buffer` method when there
- * is one, else send a Command with binary reply encoding directly.
+ * `callBuffer` with auto-pipelining on (a Cluster's shared lane) drops the command name in
+ * ioredis 6.0.0 (its auto-pipeline path special-cases only `call`), so use the `<command>Buffer`
+ * method when there is one, else send a Command with binary reply encoding directly.
  */
 export function callBuffer(
   conn: RedisConnection,

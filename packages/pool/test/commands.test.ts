@@ -54,6 +54,25 @@ describe('ordinary commands on the shared lane', () => {
     expect(buffers[0]).toEqual([null, Buffer.from('2')]);
   });
 
+  test('commands sent in one tick arrive in order, with a pipeline and a MULTI among them', async () => {
+    await pool.call('GET', 'warm');
+    const pushes: Promise<unknown>[] = [];
+    let batches: Promise<unknown>[] = [];
+    for (let i = 0; i < 500; i++) {
+      pushes.push(pool.call('RPUSH', 'tick', i));
+      if (i === 100)
+        batches = [pool.pipeline([['RPUSH', 'tick', 'p']]), pool.multi([['RPUSH', 'tick', 'm']])];
+    }
+    const lengths = (await Promise.all(pushes)) as number[];
+    await Promise.all(batches);
+    expect(lengths.every((n, i) => i === 0 || n > lengths[i - 1]!)).toBe(true);
+    const list = (await pool.call('LRANGE', 'tick', 0, -1)) as string[];
+    expect(list.filter((v) => v !== 'p' && v !== 'm')).toEqual(
+      Array.from({ length: 500 }, (_, i) => String(i)),
+    );
+    expect(list).toHaveLength(502);
+  });
+
   test('runScript loads the script on first use and runs it by SHA afterwards', async () => {
     const script = defineScript("return redis.call('INCRBY', KEYS[1], ARGV[1])");
     expect(await pool.runScript(script, ['counter'], [5])).toBe(5);
