@@ -427,7 +427,9 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.dedicated.size > 0;
     const open = this.shared.openConnections + this.exclusive.size;
     if (busy || open === 0 || Date.now() - this.lastActivityAt < this.options.idleDisconnectMs) return;
-    if (this.currentStatus !== 'connected' && this.currentStatus !== 'reconnecting') return;
+    // Not while reconnecting: that is not idleness, and ioredis leaves a connection it was told to
+    // disconnect mid-reconnect in 'reconnecting' for good, so the lane would never connect again.
+    if (this.currentStatus !== 'connected') return;
     this.log.info({ idleDisconnectMs: this.options.idleDisconnectMs }, 'idle: closing every connection');
     await this.exclusive.closeIdle();
     await this.shared.disconnect('idle', 1_000);

@@ -54,3 +54,20 @@ describe('idle disconnect', () => {
     await pool.close();
   }, 60_000);
 });
+
+describe('idle disconnect while Redis is down', () => {
+  test('a pool that is reconnecting is not idle: it keeps trying, and serves again once Redis is back', async () => {
+    const redis = await startRedis();
+    const pool = createPool({ url: redis.url, name: 'idle-outage', idleDisconnectMs: 30_000 });
+    await pool.call('SET', 'k', 'v');
+    await redis.kill();
+    await waitUntil(() => pool.stats().status === 'reconnecting', 5_000, 'reconnecting');
+    // past idleDisconnectMs with nothing in flight, Redis still down
+    await new Promise((resolve) => setTimeout(resolve, 34_000));
+    expect(pool.stats().counters.idleDisconnects).toBe(0);
+    await redis.restart();
+    await waitUntil(() => pool.stats().connected, 10_000, 'reconnected');
+    expect(await pool.call('SET', 'k', 'again')).toBe('OK');
+    await pool.close();
+  }, 60_000);
+});
