@@ -24,6 +24,12 @@ interface Member {
   due: boolean;
   /** The socket {@link cork} corked for this tick, until its uncork runs. */
   corked: Socket | null;
+  /**
+   * Reset by the lane and not ready again yet. ioredis still says `ready` until the socket's close
+   * is processed; picking the member meanwhile would PING a destroyed socket, fail at once, reset,
+   * and pick it again — a loop of microtasks that never lets that close be processed.
+   */
+  broken: boolean;
 }
 
 interface Job {
@@ -88,7 +94,7 @@ export class SharedLane {
   }
 
   get readyConnections(): number {
-    return this.members.filter((m) => m.conn.status === 'ready').length;
+    return this.members.filter(usable).length;
   }
 
   /** Commands waiting for a connection to become ready. */
@@ -230,7 +236,7 @@ export class SharedLane {
     if (interval === 0 || this.disconnecting) return;
     await Promise.all(
       this.members
-        .filter((m) => m.conn.status === 'ready' && m.inFlight === 0 && now - m.lastReplyAt >= interval)
+        .filter((m) => usable(m) && m.inFlight === 0 && now - m.lastReplyAt >= interval)
         .map((m) => this.verify(m)),
     );
   }
@@ -352,7 +358,7 @@ export class SharedLane {
     const n = this.members.length;
     for (let i = 0; i < n; i++) {
       const m = this.members[(this.cursor + i) % n]!;
-      if (m.conn.status === 'ready') {
+      if (usable(m)) {
         this.cursor = (this.cursor + i + 1) % n;
         return m;
       }
@@ -367,7 +373,7 @@ export class SharedLane {
       if (ok) {
         m.lastReplyAt = Date.now();
         m.due = false;
-      } else if (!this.disconnecting && m.conn.status === 'ready') {
+      } else if (!this.disconnecting && usable(m)) {
         // A PING cut short by a close (our own QUIT, say) is no health failure: only a silent
         // socket that is still open is reset. Resetting a closed one would reconnect it.
         this.events.healthCheckFailed(`PING got no reply within ${this.options.healthCheckTimeoutMs} ms`);
@@ -383,6 +389,8 @@ export class SharedLane {
       { reason, connection: 'connectionName' in m.conn.options ? m.conn.options.connectionName : 'cluster' },
       'resetting shared connection',
     );
+    // A Cluster stays ready while one node reconnects: it never emits a second 'ready'.
+    if (!(m.conn instanceof Cluster)) m.broken = true;
     destroySockets(m.conn);
   }
 
@@ -407,6 +415,7 @@ export class SharedLane {
       sampledReplies: 0,
       due: false,
       corked: null,
+      broken: false,
     };
     conn.on('error', (err: Error) => {
       m.lastError = err;
@@ -426,6 +435,7 @@ export class SharedLane {
       }, this.options.connectTimeoutMs);
     });
     conn.on('ready', () => {
+      m.broken = false;
       clearTimeout(m.readyWatchdog);
       this.failedAttempts = 0;
       this.unreachable = false;
@@ -505,6 +515,11 @@ function cork(m: Member): void {
 function uncork(m: Member, stream: Socket): void {
   if (m.corked === stream) m.corked = null;
   stream.uncork();
+}
+
+/** Ready, and not reset by the lane since (see {@link Member.broken}). */
+function usable(m: Member): boolean {
+  return m.conn.status === 'ready' && !m.broken;
 }
 
 function mapError(err: Error): [Error, CommandErrorKind] {
