@@ -142,6 +142,31 @@ describe('black-holed connection (half-open, no FIN)', () => {
     await waitUntil(() => pool.stats().healthy, 2_000, 'healthy again');
   });
 
+  test('a command that waits on a failing health check is sent after the reconnect, not spun on the reset socket', async () => {
+    const redis = await startRedis();
+    const proxy = await startBlackholeProxy({ host: redis.host, port: redis.port });
+    const pool = track(
+      createPool({
+        url: proxy.url,
+        name: 'hole-wait',
+        healthCheckIntervalMs: 1_000,
+        healthCheckTimeoutMs: 800,
+        connectTimeoutMs: 500,
+        commandTimeoutMs: 5_000,
+      }),
+    );
+    expect(await pool.call('PING')).toBe('PONG');
+    proxy.blackhole();
+    // Idle past the interval, the sweep's PING (sent at 1000–1250 ms) is pending until 1800 ms:
+    // this command waits for it, then for a reconnect. Picking the reset connection again (ioredis
+    // says 'ready' until the close is processed) was a loop of microtasks that never ended.
+    await sleep(1_400);
+    const waiting = settle(pool.call('SET', 'k', 'v'));
+    await waitUntil(() => pool.stats().counters.healthCheckFailures > 0, 3_000, 'health check failure');
+    proxy.heal();
+    expect((await waiting).value).toBe('OK');
+  });
+
   test('a busy connection times out its command and the dead socket is replaced', async () => {
     const redis = await startRedis();
     const proxy = await startBlackholeProxy({ host: redis.host, port: redis.port });
