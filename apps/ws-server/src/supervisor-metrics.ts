@@ -3,6 +3,13 @@ import { Counter, Gauge, Registry } from 'prom-client';
 /** A worker as the supervisor sees it: forked and not ready yet, serving, or draining. */
 export type WorkerRole = 'starting' | 'serving' | 'draining';
 
+/** How many workers hold each role. */
+export function countByRole(roles: Iterable<WorkerRole>): Record<WorkerRole, number> {
+  const counts: Record<WorkerRole, number> = { starting: 0, serving: 0, draining: 0 };
+  for (const role of roles) counts[role]++;
+  return counts;
+}
+
 /**
  * Why a worker exited: after a drain (a restart or a stop), by surprise (replaced after 1 s), or
  * as a new worker of a SIGHUP restart that never got ready (the restart failed; the old
@@ -35,9 +42,7 @@ export class SupervisorMetrics {
       labelNames: ['role'],
       registers,
       collect() {
-        const roles = sources.roles();
-        for (const role of ['starting', 'serving', 'draining'] as const)
-          this.set({ role }, roles.filter((r) => r === role).length);
+        for (const [role, count] of Object.entries(countByRole(sources.roles()))) this.set({ role }, count);
       },
     });
     new Gauge({

@@ -11,7 +11,7 @@ import {
   type WorkerEntry,
 } from './server-stats.js';
 import type { SupervisorStatus } from './supervisor.js';
-import type { SupervisorMetrics, WorkerRole } from './supervisor-metrics.js';
+import { countByRole, type SupervisorMetrics, type WorkerRole } from './supervisor-metrics.js';
 import type { WorkerReports } from './worker-reports.js';
 
 /** A worker of the supervisor, with its process handle. */
@@ -147,9 +147,8 @@ export class WholeServer {
   /** The supervisor's `/healthz`: the supervisor answers, with its workers by role. */
   health(): SupervisorHealth {
     const { view } = this.deps;
-    const roles = { starting: 0, serving: 0, draining: 0 };
-    for (const w of view.workers()) roles[w.role]++;
-    return { status: 'ok', instance: view.config.instanceId, supervisor: view.status(), workers: roles };
+    const workers = countByRole(view.workers().map((w) => w.role));
+    return { status: 'ok', instance: view.config.instanceId, supervisor: view.status(), workers };
   }
 
   private async workerStats(): Promise<(WorkerEntry & { stats: WsStats | null })[]> {
