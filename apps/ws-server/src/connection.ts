@@ -84,22 +84,23 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     const engine = this.engine;
     const queue = engine.writeBuffer;
     const transport = engine.transport;
-    // The common case, checked first because it runs for every delivery: a writable transport
-    // with an empty queue has handed every earlier packet to the kernel.
-    if (queue.length === 0 && transport.writable) {
+    // Channel messages are mostly written straight to the WebSocket (see writeFrameDirect): what
+    // the kernel did not take waits in the TCP socket's own buffer, which bufferedAmount includes.
+    const buffered = transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0;
+    // The common case, checked first because it runs for every delivery.
+    if (queue.length === 0) {
       this.countedFirst = undefined;
       this.countedPackets = 0;
       this.queuedBytes = 0;
-      return 0;
+      return buffered;
     }
-    if (queue.length === 0 || queue[0] !== this.countedFirst || queue.length < this.countedPackets) {
+    if (queue[0] !== this.countedFirst || queue.length < this.countedPackets) {
       this.countedFirst = queue[0];
       this.countedPackets = 0;
       this.queuedBytes = 0;
     }
     for (let i = this.countedPackets; i < queue.length; i++) this.queuedBytes += sizeOf(queue[i]!.data);
     this.countedPackets = queue.length;
-    const buffered = transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0;
     return this.queuedBytes + buffered;
   }
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { withTimeout } from './deadline.js';
 import { FrameReader } from './frame-reader.js';
+import { writeFrameDirect } from './frame-writer.js';
 import { PubSubGuard } from './pubsub-guard.js';
 
 /** A message on its way to this instance's subscribers. */
@@ -141,12 +142,19 @@ function hookAdapter(
   adapter._encode = (packet, packetOpts) => {
     const encoded = encode(packet, packetOpts);
     const pub = channelMessage(packet);
+    let frame: Buffer | undefined;
     pending = pub
       ? {
           pub,
           bytes: encodedBytes(encoded),
-          write: (socket) =>
-            (socket.client as unknown as EnginePacketWriter).writeToEngine(encoded, packetOpts),
+          write: (socket) => {
+            const parts = (packetOpts as { wsPreEncodedFrame?: Buffer[] } | undefined)?.wsPreEncodedFrame;
+            if (parts) {
+              frame ??= parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+              if (writeFrameDirect(socket, frame)) return;
+            }
+            (socket.client as unknown as EnginePacketWriter).writeToEngine(encoded, packetOpts);
+          },
         }
       : undefined;
     return encoded;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { FANOUT_UID, MESSAGE_EVENT, type Publication } from '@redpool/realtime';
 import type { Socket } from 'socket.io';
 import type { Delivery } from './fanout.js';
+import { writeFrameDirect } from './frame-writer.js';
 
 /** ws' frame builder (the one socket.io-adapter uses for broadcasts): header + payload, unmasked. */
 const { Sender } = createRequire(import.meta.url)('ws') as {
@@ -84,22 +85,25 @@ export class FrameReader {
       return undefined;
     const encoded = this.packetPrefix + array;
     const pub = new LazyPublication(epoch, offset, channel, ts, array, tsEnd + DATA_MARK.length);
+    let frame: Buffer | undefined;
     let opts: { preEncoded: true; wsPreEncodedFrame: Buffer[] } | undefined;
     return {
       pub,
       bytes: encoded.length,
       write: (socket: Socket) => {
-        opts ??= {
-          preEncoded: true,
-          // "4": the Engine.IO message packet type
-          wsPreEncodedFrame: Sender.frame(Buffer.from(`4${encoded}`), {
+        // One buffer (header and payload) for all subscribers: one write per delivery, not a writev.
+        // "4": the Engine.IO message packet type.
+        frame ??= Buffer.concat(
+          Sender.frame(Buffer.from(`4${encoded}`), {
             readOnly: false,
             mask: false,
             rsv1: false,
             opcode: 1,
             fin: true,
           }),
-        };
+        );
+        if (writeFrameDirect(socket, frame)) return;
+        opts ??= { preEncoded: true, wsPreEncodedFrame: [frame] };
         (socket.client as unknown as EnginePacketWriter).writeToEngine([encoded], opts);
       },
     };

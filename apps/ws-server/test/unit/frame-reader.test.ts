@@ -24,7 +24,9 @@ function scriptFrame(nsp: string, channel: string, epoch: string, offset: number
 /** What a socket would be sent: the encoded packet and the options. */
 function written(delivery: NonNullable<ReturnType<FrameReader['read']>>) {
   const calls: [string[], { wsPreEncodedFrame?: Buffer[] }][] = [];
+  // a long-polling connection: never written to directly
   const socket = {
+    conn: { readyState: 'open', writeBuffer: [], transport: { name: 'polling' } },
     client: { writeToEngine: (e: string[], o: object) => calls.push([e, o]) },
   } as unknown as Socket;
   delivery.write!(socket);
