@@ -144,6 +144,7 @@ describe('infra/compose.yaml', () => {
     };
     expect(cmd.join(' ')).toBe(pkg.scripts.start);
     expect(cmd).toContain('--min-semi-space-size=32');
+    expect(cmd).toContain('--no-memory-reducer');
   });
 
   test('every file mounted from the repository exists; each Redis gets its own role config', () => {
