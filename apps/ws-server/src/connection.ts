@@ -12,8 +12,6 @@ interface EngineSocket {
   writeBuffer: { data?: unknown }[];
   transport: {
     name: string;
-    /** False while a write is in progress (WebSocket) or no poll is waiting (polling). */
-    writable: boolean;
     socket?: { bufferedAmount?: number; terminate?: () => void };
     /** Long-polling: how long an orderly close waits for the client's next poll (30 s by default). */
     closeTimeout?: number;

@@ -1,10 +1,14 @@
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { Server, type Socket } from 'socket.io';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
-import { Sender } from 'ws';
 import { writeFrameDirect } from '../../src/frame-writer.js';
+
+const { Sender } = createRequire(import.meta.url)('ws') as {
+  Sender: { frame(data: Buffer, options: Record<string, boolean | number>): Buffer[] };
+};
 
 /** The WebSocket frame of a Socket.IO event, as the fan-out builds it (one buffer). */
 function eventFrame(event: string, value: number): Buffer {
