@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { withTimeout } from './deadline.js';
 import { FrameReader } from './frame-reader.js';
-import { writeFrameDirect } from './frame-writer.js';
+import { writeFrame } from './frame-writer.js';
 import { PubSubGuard } from './pubsub-guard.js';
 
 /** A message on its way to this instance's subscribers. */
@@ -24,10 +24,6 @@ interface AdapterInternals {
   apply(opts: unknown, callback: (socket: Socket) => void): void;
   /** The sharded adapter's entry for every message of its channels. */
   onRawMessage?(raw: Buffer, channel: Buffer): void;
-}
-
-interface EnginePacketWriter {
-  writeToEngine(encoded: unknown[], opts: unknown): void;
 }
 
 /**
@@ -149,11 +145,8 @@ function hookAdapter(
           bytes: encodedBytes(encoded),
           write: (socket) => {
             const parts = (packetOpts as { wsPreEncodedFrame?: Buffer[] } | undefined)?.wsPreEncodedFrame;
-            if (parts) {
-              frame ??= parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-              if (writeFrameDirect(socket, frame)) return;
-            }
-            (socket.client as unknown as EnginePacketWriter).writeToEngine(encoded, packetOpts);
+            if (parts) frame ??= parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+            writeFrame(socket, frame, encoded, packetOpts);
           },
         }
       : undefined;

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { FANOUT_UID, MESSAGE_EVENT, type Publication } from '@redpool/realtime';
 import type { Socket } from 'socket.io';
 import type { Delivery } from './fanout.js';
-import { writeFrameDirect } from './frame-writer.js';
+import { writeFrame } from './frame-writer.js';
 
 /** ws' frame builder (the one socket.io-adapter uses for broadcasts): header + payload, unmasked. */
 const { Sender } = createRequire(import.meta.url)('ws') as {
@@ -13,10 +13,6 @@ const { Sender } = createRequire(import.meta.url)('ws') as {
     ): Buffer[];
   };
 };
-
-interface EnginePacketWriter {
-  writeToEngine(encoded: string[], opts: { preEncoded: true; wsPreEncodedFrame?: Buffer[] }): void;
-}
 
 /**
  * Reads the channel-message frames the append script publishes for the sharded adapter
@@ -85,6 +81,7 @@ export class FrameReader {
       return undefined;
     const encoded = this.packetPrefix + array;
     const pub = new LazyPublication(epoch, offset, channel, ts, array, tsEnd + DATA_MARK.length);
+    const packets = [encoded];
     let frame: Buffer | undefined;
     let opts: { preEncoded: true; wsPreEncodedFrame: Buffer[] } | undefined;
     return {
@@ -102,9 +99,8 @@ export class FrameReader {
             fin: true,
           }),
         );
-        if (writeFrameDirect(socket, frame)) return;
         opts ??= { preEncoded: true, wsPreEncodedFrame: [frame] };
-        (socket.client as unknown as EnginePacketWriter).writeToEngine([encoded], opts);
+        writeFrame(socket, frame, packets, opts);
       },
     };
   }

@@ -4,6 +4,11 @@ import type { Socket } from 'socket.io';
 const WS_OPEN = 1;
 const SENDER_IDLE = 0;
 
+/** Socket.IO's Client method that queues already encoded packets on the Engine.IO socket. */
+interface EnginePacketWriter {
+  writeToEngine(encoded: unknown[], opts: unknown): void;
+}
+
 /** The Engine.IO 6 / ws 8 internals a direct write depends on; anything unexpected means "no". */
 interface EngineSocketPath {
   readyState?: string;
@@ -50,4 +55,18 @@ export function writeFrameDirect(socket: Socket, frame: Buffer): boolean {
     return false;
   tcp.write(frame);
   return true;
+}
+
+/**
+ * Writes one channel message to a subscriber: its `frame` directly (see {@link writeFrameDirect})
+ * when it can, else through Engine.IO as the already `encoded` packets with `opts`.
+ */
+export function writeFrame(
+  socket: Socket,
+  frame: Buffer | undefined,
+  encoded: unknown[],
+  opts: unknown,
+): void {
+  if (frame && writeFrameDirect(socket, frame)) return;
+  (socket.client as unknown as EnginePacketWriter).writeToEngine(encoded, opts);
 }
