@@ -1,13 +1,31 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { fullJitterDelay } from './backoff.js';
+import type { BudgetRole } from './connection-budget.js';
 import { ConnectionError } from './errors.js';
 import type { ResolvedPoolOptions } from './options.js';
 
 /** A connection of the pool: one ioredis client, or one ioredis Cluster client. */
 export type RedisConnection = Redis | Cluster;
 
-/** What a connection is for; it decides timeouts and reconnect behaviour. */
-export type ConnectionRole = 'shared' | 'exclusive' | 'bullmq';
+/** What a connection is for; it decides timeouts, queueing and reconnect behaviour. */
+export type ConnectionRole = BudgetRole;
+
+/**
+ * Offline queue and per-command deadline of each role. Only BullMQ gets ioredis' offline queue
+ * without a deadline, because BullMQ requires `maxRetriesPerRequest: null`. A subscriber queues
+ * while reconnecting (a SUBSCRIBE during an outage waits for Redis) but every command has the
+ * `commandTimeoutMs` deadline and is failed after `retry.attempts` reconnects.
+ */
+function queueing(role: ConnectionRole, o: ResolvedPoolOptions): Partial<RedisOptions> {
+  if (role === 'bullmq') return { enableOfflineQueue: true, maxRetriesPerRequest: null };
+  if (role === 'subscriber')
+    return {
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: o.retry.attempts,
+      commandTimeout: o.commandTimeoutMs,
+    };
+  return { enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+}
 
 /**
  * Builds ioredis clients for one pool. Every client starts lazily (no socket until
@@ -35,9 +53,8 @@ export class ConnectionFactory {
       keepAlive: o.keepAlive,
       noDelay: true,
       connectionName: `${o.name}:${role}:${id}`,
-      enableOfflineQueue: role === 'bullmq',
+      ...queueing(role, o),
       autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: role === 'bullmq' ? null : 0,
       // The shared lane sends each tick's commands in one write itself (cork() in
       // shared-lane.ts); a Cluster keeps ioredis' auto-pipelining below, grouped per node.
       enableAutoPipelining: false,
@@ -58,7 +75,7 @@ export class ConnectionFactory {
     if (target.kind === 'cluster') {
       const clusterOptions: ClusterOptions = {
         lazyConnect: true,
-        enableOfflineQueue: role === 'bullmq',
+        enableOfflineQueue: role === 'bullmq' || role === 'subscriber',
         enableAutoPipelining: role === 'shared',
         maxRedirections: 16,
         retryDelayOnFailover: 100,
@@ -121,23 +138,32 @@ export async function connectWithDeadline(conn: RedisConnection, deadlineMs: num
       reject(new ConnectionError(`Redis did not become ready within connectTimeoutMs=${deadlineMs}`));
     }, deadlineMs);
   });
+  // ioredis rejects connect() with "Connection is closed." once it gives up; the cause (ECONNREFUSED
+  // and the address, a TLS or AUTH failure) only reaches 'error' listeners, so keep the last one.
+  let cause: Error | undefined;
+  const remember = (err: Error) => {
+    cause = err;
+  };
+  conn.on('error', remember);
   const connecting =
     conn.status === 'wait' || conn.status === 'end' || conn.status === 'close'
       ? conn.connect()
       : new Promise<void>((resolve, reject) => {
           conn.once('ready', resolve);
-          conn.once('end', () => reject(new ConnectionError('Connection ended before it was ready')));
+          conn.once('end', () => reject(new Error('Connection ended before it was ready')));
         });
   try {
     await Promise.race([connecting, deadline]);
   } catch (err) {
     connecting.catch(() => undefined);
     conn.disconnect();
-    throw err instanceof ConnectionError
+    const reason = cause ?? (err as Error);
+    throw err instanceof ConnectionError && cause === undefined
       ? err
-      : new ConnectionError(`Cannot connect to Redis: ${(err as Error).message}`, { cause: err });
+      : new ConnectionError(`Cannot connect to Redis: ${reason.message}`, { cause: reason });
   } finally {
     clearTimeout(timer);
+    conn.off('error', remember);
   }
 }
 

@@ -43,12 +43,36 @@ export class AcquireTimeoutError extends PoolError {
   }
 }
 
-/** More callers are waiting for an exclusive connection than `maxWaiting` allows. */
+/** What {@link PoolExhaustedError} ran out of. */
+export type ExhaustedReason = 'waiters' | 'budget';
+
+/**
+ * The pool cannot take more work of this kind now. `reason` says what ran out:
+ * `waiters` — `maxWaiting` callers already wait for an exclusive connection;
+ * `budget` — every one of the `maxConnections` connections is in use, so no dedicated
+ * connection (subscriber, BullMQ) can be opened.
+ */
 export class PoolExhaustedError extends PoolError {
-  constructor(poolName: string, maxWaiting: number) {
-    super(
-      'POOL_ERR_EXHAUSTED',
-      `Pool "${poolName}": ${maxWaiting} callers already wait for a connection (maxWaiting=${maxWaiting}); raise maxWaiting or maxConnections`,
+  readonly reason: ExhaustedReason;
+
+  private constructor(reason: ExhaustedReason, message: string) {
+    super('POOL_ERR_EXHAUSTED', message);
+    this.reason = reason;
+  }
+
+  /** `maxWaiting` callers already wait for an exclusive connection. */
+  static waiters(poolName: string, maxWaiting: number): PoolExhaustedError {
+    return new PoolExhaustedError(
+      'waiters',
+      `Pool "${poolName}": ${maxWaiting} callers already wait for an exclusive connection (maxWaiting=${maxWaiting}); raise maxWaiting or maxConnections, or shed load`,
+    );
+  }
+
+  /** The connection budget is used up. */
+  static budget(poolName: string, maxConnections: number, role: string, held: string): PoolExhaustedError {
+    return new PoolExhaustedError(
+      'budget',
+      `Pool "${poolName}": no connection left for a ${role} — all ${maxConnections} of maxConnections are held (${held}); raise maxConnections or close subscribers and BullMQ connections you no longer use`,
     );
   }
 }

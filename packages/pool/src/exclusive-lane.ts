@@ -1,12 +1,12 @@
-import { createPool, type Pool as GenericPool } from 'generic-pool';
 import type { Logger } from 'pino';
 import { fullJitterDelay } from './backoff.js';
+import { closeConnection } from './close-connection.js';
+import type { ConnectionBudget, Slot } from './connection-budget.js';
 import { type ConnectionFactory, connectWithDeadline, type RedisConnection } from './connection-factory.js';
 import { AcquireTimeoutError, ConnectionError, PoolExhaustedError } from './errors.js';
 import { pingWithDeadline } from './health.js';
 import type { Instruments } from './instruments.js';
 import type { ResolvedPoolOptions } from './options.js';
-import { quitWithDeadline } from './shared-lane.js';
 
 /** An exclusive connection on loan. Call exactly one of `release()` or `destroy()`. */
 export interface Lease {
@@ -27,128 +27,121 @@ export interface AcquireOptions {
 }
 
 interface Waiter {
-  settled: boolean;
-  reject(err: Error): void;
-}
-
-interface Loan {
-  leasedAt: number;
-  warnTimer: NodeJS.Timeout | undefined;
+  readonly started: number;
+  readonly leaseWarnMs: number;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (err: Error) => void;
 }
 
 /** Everything the lane needs from its pool, besides options. */
 export interface ExclusiveLaneContext {
   factory: ConnectionFactory;
+  budget: ConnectionBudget;
   log: Logger;
   instruments: Instruments;
-  /** Connections open outside this lane (shared lane, subscribers, BullMQ). */
-  connectionsElsewhere(): number;
   activity(): void;
 }
 
+/** Idle exclusive connections above `minIdle` are closed after this long unused. */
+const IDLE_TRIM_MS = 300_000;
+
 /**
- * The exclusive lane: a generic-pool of connections leased for work that must own one
- * (blocking commands, WATCH/MULTI). It wraps generic-pool's sharp edges: creation has a deadline
- * and a jittered backoff after failures (no busy loop, generic-pool #175), waiters fail with the
- * real connect error at once instead of hanging, validation never rejects, and `use()` (which
- * destroys a connection on any Redis reply error) is never used.
+ * The exclusive lane: connections leased for work that must own one (blocking commands,
+ * WATCH/MULTI). Each connection holds a slot of the pool's {@link ConnectionBudget}, reserved
+ * before it is created and given back when it has closed, so the lane never counts on its own.
+ * Creation has a deadline and a jittered backoff after failures (no busy loop); when creation
+ * fails, every waiter fails at once with the connect error; a waiter that is not served by
+ * `acquireTimeoutMs` fails with {@link AcquireTimeoutError} and leaves nothing behind.
  */
 export class ExclusiveLane {
-  private pool: GenericPool<RedisConnection> | null = null;
-  private readonly waiters = new Set<Waiter>();
-  private readonly loans = new Map<RedisConnection, Loan>();
+  /** Connections ready to lend, most recently used last (LIFO keeps the others idle to be trimmed). */
+  private readonly idleConnections: RedisConnection[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly slots = new Map<RedisConnection, Slot>();
+  private readonly borrowedConnections = new Set<RedisConnection>();
   private readonly lastUsed = new WeakMap<RedisConnection, number>();
+  /** Creations and health checks under way: connections on their way to a waiter. */
+  private coming = 0;
   private createFailures = 0;
+  private closed = false;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
     private readonly ctx: ExclusiveLaneContext,
-  ) {}
-
-  /** Connections this lane may hold at most. */
-  get capacity(): number {
-    return this.options.maxConnections - this.options.sharedConnections;
+  ) {
+    ctx.budget.on('released', () => this.pump());
   }
 
+  /** Connections of this lane: open, or being opened. */
   get size(): number {
-    return this.pool?.size ?? 0;
+    return this.slots.size;
   }
 
   get idle(): number {
-    return this.pool?.available ?? 0;
+    return this.idleConnections.length;
   }
 
   get borrowed(): number {
-    return this.loans.size;
+    return this.borrowedConnections.size;
   }
 
   get pending(): number {
-    return this.waiters.size;
+    return this.waiters.length;
   }
 
   /** Leases a connection within `acquireTimeoutMs`. */
   acquire(options: AcquireOptions = {}): Promise<Lease> {
-    const leaseWarnMs = options.leaseWarnMs ?? this.options.leaseWarnMs;
-    const pool = this.ensurePool();
-    const started = performance.now();
-    if (pool.available === 0 && this.waiters.size - pool.spareResourceCapacity >= this.options.maxWaiting) {
-      return Promise.reject(new PoolExhaustedError(this.options.name, this.options.maxWaiting));
+    this.replenish();
+    // maxWaiting bounds the callers that wait for a connection to come back, not those that a
+    // connection being created (or one the budget still allows) will serve.
+    const servable = this.idleConnections.length + this.coming + this.ctx.budget.available;
+    if (this.waiters.length - servable >= this.options.maxWaiting) {
+      return Promise.reject(PoolExhaustedError.waiters(this.options.name, this.options.maxWaiting));
     }
     return new Promise<Lease>((resolve, reject) => {
+      const started = performance.now();
       const waiter: Waiter = {
-        settled: false,
-        reject: (err) => {
-          if (waiter.settled) return;
-          waiter.settled = true;
-          this.waiters.delete(waiter);
-          clearTimeout(timer);
-          this.ctx.instruments.acquireFinished(
-            (performance.now() - started) / 1000,
-            err instanceof AcquireTimeoutError,
-          );
-          reject(err);
-        },
+        started,
+        leaseWarnMs: options.leaseWarnMs ?? this.options.leaseWarnMs,
+        timer: setTimeout(
+          () => this.fail(waiter, new AcquireTimeoutError(this.options.name, this.options.acquireTimeoutMs)),
+          this.options.acquireTimeoutMs,
+        ),
+        resolve,
+        reject,
       };
-      const timer = setTimeout(
-        () => waiter.reject(new AcquireTimeoutError(this.options.name, this.options.acquireTimeoutMs)),
-        this.options.acquireTimeoutMs,
-      );
-      this.waiters.add(waiter);
-      pool.acquire().then(
-        (conn) => {
-          if (waiter.settled) {
-            // The caller gave up (deadline or create failure) before this arrived: hand it back.
-            void pool.release(conn).catch(() => undefined);
-            return;
-          }
-          waiter.settled = true;
-          this.waiters.delete(waiter);
-          clearTimeout(timer);
-          this.ctx.instruments.acquireFinished((performance.now() - started) / 1000, false);
-          resolve(this.lend(pool, conn, leaseWarnMs));
-        },
-        (err: Error) => {
-          const mapped =
-            err.name === 'TimeoutError'
-              ? new AcquireTimeoutError(this.options.name, this.options.acquireTimeoutMs)
-              : err;
-          waiter.reject(
-            mapped.message.includes('max waitingClients')
-              ? new PoolExhaustedError(this.options.name, this.options.maxWaiting)
-              : mapped,
-          );
-        },
-      );
+      this.waiters.push(waiter);
+      this.pump();
     });
+  }
+
+  /**
+   * Closes one idle connection at once so that its slot can go to a subscriber or a BullMQ
+   * connection; false when none is idle.
+   */
+  freeIdleSlot(): boolean {
+    const conn = this.idleConnections.shift();
+    if (conn === undefined) return false;
+    conn.disconnect();
+    this.forget(conn);
+    return true;
+  }
+
+  /** Closes idle connections above `minIdle` unused for `IDLE_TRIM_MS`. */
+  trimIdle(now = Date.now()): void {
+    while (this.idleConnections.length > this.options.minIdle) {
+      const oldest = this.idleConnections[0]!;
+      if (now - (this.lastUsed.get(oldest) ?? 0) < IDLE_TRIM_MS) return;
+      this.idleConnections.shift();
+      void this.retire(oldest, true);
+    }
   }
 
   /** Closes every idle connection now (idle disconnect); leased ones are left alone. */
   async closeIdle(): Promise<void> {
-    const pool = this.pool;
-    if (!pool || this.loans.size > 0 || this.waiters.size > 0) return;
-    this.pool = null;
-    await pool.drain();
-    await pool.clear();
+    const idle = this.idleConnections.splice(0);
+    await Promise.all(idle.map((conn) => this.retire(conn, true)));
   }
 
   /**
@@ -156,115 +149,166 @@ export class ExclusiveLane {
    * every connection, leased or not.
    */
   async close(deadline: number): Promise<void> {
-    const pool = this.pool;
-    for (const w of [...this.waiters]) w.reject(new ConnectionError('Pool is closing'));
-    while (this.loans.size > 0 && Date.now() < deadline) await sleep(20);
-    for (const conn of this.loans.keys()) conn.disconnect();
-    if (!pool) return;
-    this.pool = null;
-    const drained = pool.drain().then(() => pool.clear());
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 100);
-    });
-    await Promise.race([drained, late]);
-    clearTimeout(timer);
+    this.closed = true;
+    for (const w of [...this.waiters]) this.fail(w, new ConnectionError('Pool is closing'));
+    while (this.borrowedConnections.size > 0 && Date.now() < deadline) await sleep(20);
+    for (const conn of this.borrowedConnections) conn.disconnect();
+    const all = [...this.slots.keys()];
+    this.idleConnections.length = 0;
+    await Promise.all(all.map((conn) => this.retire(conn, true)));
   }
 
-  private lend(pool: GenericPool<RedisConnection>, conn: RedisConnection, leaseWarnMs: number): Lease {
-    const loan: Loan = { leasedAt: Date.now(), warnTimer: undefined };
-    if (leaseWarnMs > 0) {
-      loan.warnTimer = setTimeout(() => {
+  /** Serves waiters: an idle connection if one is ready, else a new one if the budget allows. */
+  private pump(): void {
+    while (this.waiters.length > 0) {
+      const conn = this.idleConnections.pop();
+      if (conn !== undefined) {
+        if (conn.status !== 'ready') {
+          void this.retire(conn, false);
+          continue;
+        }
+        if (this.needsCheck(conn)) {
+          void this.check(conn);
+          continue;
+        }
+        this.lend(this.waiters.shift()!, conn);
+        continue;
+      }
+      if (this.coming >= this.waiters.length || this.closed) return;
+      const slot = this.ctx.budget.tryReserve('exclusive');
+      if (slot === null) return; // served when a slot is released
+      void this.create(slot);
+    }
+  }
+
+  /** Keeps `minIdle` connections open (in the background; failures are retried by later calls). */
+  private replenish(): void {
+    while (!this.closed && this.slots.size + this.coming < this.options.minIdle) {
+      const slot = this.ctx.budget.tryReserve('exclusive');
+      if (slot === null) return;
+      void this.create(slot);
+    }
+  }
+
+  private async create(slot: Slot): Promise<void> {
+    this.coming++;
+    let conn: RedisConnection | undefined;
+    try {
+      if (this.createFailures > 0) {
+        const { baseDelayMs, maxDelayMs } = this.options.retry;
+        await sleep(fullJitterDelay(this.createFailures, baseDelayMs, maxDelayMs));
+      }
+      if (this.closed) throw new ConnectionError('Pool is closing');
+      conn = this.ctx.factory.create('exclusive');
+      this.adopt(conn, slot);
+      await connectWithDeadline(conn, this.options.connectTimeoutMs);
+      this.createFailures = 0;
+      this.lastUsed.set(conn, Date.now());
+      this.idleConnections.push(conn);
+    } catch (err) {
+      this.createFailures++;
+      this.ctx.log.warn({ err: (err as Error).message }, 'exclusive connection could not be created');
+      if (conn !== undefined) await this.retire(conn, false);
+      // Redis is most likely down: no waiter should wait out its deadline for it.
+      for (const w of [...this.waiters]) this.fail(w, err as Error);
+    } finally {
+      this.coming--;
+      // A created connection owns its slot from adopt() on; a creation that never got that far frees it here.
+      if (conn === undefined) slot.release();
+    }
+    this.pump();
+  }
+
+  /** Ties a connection to its slot: the slot is freed when the connection ends, however it ends. */
+  private adopt(conn: RedisConnection, slot: Slot): void {
+    this.slots.set(conn, slot);
+    conn.on('error', (err: Error) => this.ctx.log.debug({ err: err.message }, 'exclusive connection error'));
+    conn.once('end', () => this.forget(conn));
+  }
+
+  private forget(conn: RedisConnection): void {
+    const at = this.idleConnections.indexOf(conn);
+    if (at >= 0) this.idleConnections.splice(at, 1);
+    this.slots.get(conn)?.release();
+    this.slots.delete(conn);
+  }
+
+  /** Closes a connection (QUIT if `graceful`, else at once) and frees its slot once it is closed. */
+  private async retire(conn: RedisConnection, graceful: boolean): Promise<void> {
+    try {
+      await closeConnection(conn, { deadlineMs: 1_000, quit: graceful });
+    } finally {
+      this.forget(conn);
+    }
+  }
+
+  private needsCheck(conn: RedisConnection): boolean {
+    const interval = this.options.healthCheckIntervalMs;
+    return interval > 0 && Date.now() - (this.lastUsed.get(conn) ?? 0) >= interval;
+  }
+
+  /** PINGs a connection idle past `healthCheckIntervalMs`, then lends it or replaces it. */
+  private async check(conn: RedisConnection): Promise<void> {
+    this.coming++;
+    try {
+      if (await pingWithDeadline(conn, this.options.healthCheckTimeoutMs)) {
+        this.lastUsed.set(conn, Date.now());
+        this.idleConnections.push(conn);
+      } else {
+        this.ctx.instruments.counters.healthCheckFailures++;
+        await this.retire(conn, false);
+      }
+    } finally {
+      this.coming--;
+    }
+    this.pump();
+  }
+
+  private fail(waiter: Waiter, err: Error): void {
+    const at = this.waiters.indexOf(waiter);
+    if (at < 0) return;
+    this.waiters.splice(at, 1);
+    clearTimeout(waiter.timer);
+    this.ctx.instruments.acquireFinished(
+      (performance.now() - waiter.started) / 1000,
+      err instanceof AcquireTimeoutError,
+    );
+    waiter.reject(err);
+  }
+
+  private lend(waiter: Waiter, conn: RedisConnection): void {
+    clearTimeout(waiter.timer);
+    this.ctx.instruments.acquireFinished((performance.now() - waiter.started) / 1000, false);
+    this.borrowedConnections.add(conn);
+    this.ctx.activity();
+    const leasedAt = Date.now();
+    let warnTimer: NodeJS.Timeout | undefined;
+    if (waiter.leaseWarnMs > 0) {
+      warnTimer = setTimeout(() => {
         this.ctx.instruments.counters.leaseWarnings++;
         this.ctx.log.warn(
-          { heldMs: Date.now() - loan.leasedAt, leaseWarnMs },
+          { heldMs: Date.now() - leasedAt, leaseWarnMs: waiter.leaseWarnMs },
           'connection lease held past leaseWarnMs: probable leak (release() or destroy() it)',
         );
-      }, leaseWarnMs);
-      loan.warnTimer.unref();
+      }, waiter.leaseWarnMs);
+      warnTimer.unref();
     }
-    this.loans.set(conn, loan);
-    this.ctx.activity();
     let done = false;
     const finish = async (destroy: boolean) => {
       if (done) return;
       done = true;
-      clearTimeout(loan.warnTimer);
-      this.loans.delete(conn);
+      clearTimeout(warnTimer);
+      this.borrowedConnections.delete(conn);
       this.lastUsed.set(conn, Date.now());
       this.ctx.activity();
-      if (destroy || conn.status !== 'ready' || this.pool !== pool) {
-        await pool.destroy(conn).catch(() => undefined);
+      if (destroy || conn.status !== 'ready' || this.closed || !this.slots.has(conn)) {
+        await this.retire(conn, false);
       } else {
-        await pool.release(conn).catch(() => undefined);
+        this.idleConnections.push(conn);
+        this.pump();
       }
     };
-    return { connection: conn, release: () => finish(false), destroy: () => finish(true) };
-  }
-
-  private ensurePool(): GenericPool<RedisConnection> {
-    if (this.pool) return this.pool;
-    const o = this.options;
-    const pool = createPool<RedisConnection>(
-      {
-        create: () => this.create(),
-        destroy: (conn) => quitWithDeadline(conn, 1_000),
-        validate: (conn) => this.validate(conn),
-      },
-      {
-        max: this.capacity,
-        min: o.minIdle,
-        maxWaitingClients: o.maxWaiting,
-        testOnBorrow: true,
-        acquireTimeoutMillis: o.acquireTimeoutMs,
-        fifo: false,
-        autostart: true,
-        evictionRunIntervalMillis: 30_000,
-        numTestsPerEvictionRun: 10,
-        softIdleTimeoutMillis: 300_000,
-        // generic-pool's hard idleTimeout ignores `min` and causes churn: effectively off.
-        idleTimeoutMillis: 2_147_483_647,
-      },
-    );
-    pool.on('factoryCreateError', (err: Error) => {
-      this.ctx.log.warn({ err: err.message }, 'exclusive connection could not be created');
-      for (const w of [...this.waiters]) w.reject(err);
-    });
-    pool.on('factoryDestroyError', () => undefined);
-    this.pool = pool;
-    return pool;
-  }
-
-  private async create(): Promise<RedisConnection> {
-    if (this.createFailures > 0) {
-      await sleep(
-        fullJitterDelay(this.createFailures, this.options.retry.baseDelayMs, this.options.retry.maxDelayMs),
-      );
-    }
-    if (this.ctx.connectionsElsewhere() + this.size > this.options.maxConnections) {
-      throw new PoolExhaustedError(this.options.name, this.options.maxWaiting);
-    }
-    const conn = this.ctx.factory.create('exclusive');
-    conn.on('error', (err: Error) => this.ctx.log.debug({ err: err.message }, 'exclusive connection error'));
-    try {
-      await connectWithDeadline(conn, this.options.connectTimeoutMs);
-    } catch (err) {
-      this.createFailures++;
-      throw err;
-    }
-    this.createFailures = 0;
-    this.lastUsed.set(conn, Date.now());
-    return conn;
-  }
-
-  private async validate(conn: RedisConnection): Promise<boolean> {
-    if (conn.status !== 'ready') return false;
-    const interval = this.options.healthCheckIntervalMs;
-    const idleFor = Date.now() - (this.lastUsed.get(conn) ?? 0);
-    if (interval === 0 || idleFor < interval) return true;
-    const ok = await pingWithDeadline(conn, this.options.healthCheckTimeoutMs);
-    if (!ok) this.ctx.instruments.counters.healthCheckFailures++;
-    return ok;
+    waiter.resolve({ connection: conn, release: () => finish(false), destroy: () => finish(true) });
   }
 }
 

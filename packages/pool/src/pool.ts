@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { routeCommand } from './command-router.js';
+import { ConnectionBudget } from './connection-budget.js';
 import { ConnectionFactory, connectWithDeadline, type RedisConnection } from './connection-factory.js';
+import { DedicatedConnections } from './dedicated-connections.js';
 import {
   CommandTimeoutError,
   ConnectionError,
   PoolClosedError,
   PoolError,
-  PoolExhaustedError,
   UnsupportedCommandError,
 } from './errors.js';
 import { type AcquireOptions, ExclusiveLane, type Lease } from './exclusive-lane.js';
@@ -16,7 +17,7 @@ import { Instruments } from './instruments.js';
 import { createLogger } from './logger.js';
 import { type PoolOptions, type ResolvedPoolOptions, resolveOptions } from './options.js';
 import type { RedisScript } from './script.js';
-import { quitWithDeadline, SharedLane } from './shared-lane.js';
+import { SharedLane, sweepPeriodMs } from './shared-lane.js';
 import { countersSnapshot, type PoolStats, type PoolStatus } from './stats.js';
 import type { BatchResult, CommandTuple, RedisArg } from './types.js';
 
@@ -59,7 +60,9 @@ export class Pool extends EventEmitter<PoolEvents> {
   private readonly factory: ConnectionFactory;
   private readonly shared: SharedLane;
   private readonly exclusive: ExclusiveLane;
-  private readonly dedicated = new Set<RedisConnection>();
+  private readonly dedicated: DedicatedConnections;
+  /** The one owner of `maxConnections`: every connection of every lane holds a slot of it. */
+  private readonly budget: ConnectionBudget;
   private currentStatus: PoolStatus = 'idle';
   private lastActivityAt = 0;
   private healthy = true;
@@ -71,6 +74,9 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.name = this.options.name;
     this.log = (options.logger ?? createLogger({ level: 'warn' })).child({ pool: this.name });
     this.factory = new ConnectionFactory(this.options);
+    this.budget = new ConnectionBudget(this.options.maxConnections);
+    // The shared lane's connections always exist (connected or reconnecting): their slots are held for good.
+    for (let i = 0; i < this.options.sharedConnections; i++) this.budget.tryReserve('shared');
     const activity = () => {
       this.lastActivityAt = Date.now();
     };
@@ -91,9 +97,16 @@ export class Pool extends EventEmitter<PoolEvents> {
     });
     this.exclusive = new ExclusiveLane(this.options, {
       factory: this.factory,
+      budget: this.budget,
       log: this.log,
       instruments: this.instruments,
-      connectionsElsewhere: () => this.shared.openConnections + this.dedicated.size,
+      activity,
+    });
+    this.dedicated = new DedicatedConnections(this.options, {
+      factory: this.factory,
+      budget: this.budget,
+      log: this.log,
+      freeIdleSlot: () => this.exclusive.freeIdleSlot(),
       activity,
     });
     this.startTimers();
@@ -194,38 +207,41 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   /**
-   * A dedicated connection for pub/sub, counted against `maxConnections`. It reconnects and
-   * resubscribes by itself; a SUBSCRIBE sent while Redis is unreachable waits for the reconnect
-   * instead of failing. `quit()` it when done. On Redis Cluster, `sharded: true` gives ioredis'
+   * A dedicated connection for pub/sub (`CLIENT SETNAME <pool>:subscriber:<n>`), holding one of
+   * the `maxConnections` slots until it is `quit()`; when none is free an idle exclusive
+   * connection is closed for it, else it fails with `PoolExhaustedError` (`reason: 'budget'`).
+   * It reconnects and resubscribes by itself; a command sent while Redis is unreachable waits for
+   * the reconnect up to `commandTimeoutMs`. On Redis Cluster, `sharded: true` gives ioredis'
    * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot).
+   * @example
+   * const sub = await pool.subscriber();
+   * sub.on('message', (channel, message) => console.log(channel, message));
+   * await sub.subscribe('news');
+   * // later
+   * await sub.quit();
    */
   async subscriber(options: { sharded?: boolean } = {}): Promise<RedisConnection> {
-    const conn = this.dedicatedConnection(
-      'subscriber',
-      {},
-      options.sharded ? { shardedSubscribers: true } : {},
-    );
+    this.assertOpen();
+    const conn = this.dedicated.create('subscriber', {}, options.sharded ? { shardedSubscribers: true } : {});
     try {
       await connectWithDeadline(conn, this.options.connectTimeoutMs);
     } catch (err) {
-      this.dedicated.delete(conn);
+      await this.dedicated.discard(conn);
       throw err;
     }
     return conn;
   }
 
   /**
-   * A connection configured as BullMQ requires (`maxRetriesPerRequest: null`), counted in stats;
-   * the connections BullMQ makes from it with `duplicate()` are counted too.
+   * A connection configured as BullMQ requires (`maxRetriesPerRequest: null`), holding one of the
+   * `maxConnections` slots until it ends; the copies BullMQ makes with `duplicate()` (a Worker's
+   * blocking connection) hold a slot each too, on Redis Cluster as well.
+   * @example
+   * const worker = new Worker('mail', handler, { connection: pool.bullmq() });
    */
   bullmq(): Redis {
-    const conn = this.dedicatedConnection('bullmq');
-    if (conn instanceof Cluster) return conn as unknown as Redis;
-    // BullMQ duplicates its connection for blocking commands and names it with CLIENT SETNAME.
-    const duplicate = (override?: Partial<RedisOptions>) =>
-      this.dedicatedConnection('bullmq', override) as Redis;
-    (conn as Redis).duplicate = duplicate as Redis['duplicate'];
-    return conn as Redis;
+    this.assertOpen();
+    return this.dedicated.create('bullmq') as Redis;
   }
 
   /** Every key matching `pattern`, via SCAN on every master (never KEYS). */
@@ -294,8 +310,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const remaining = () => Math.max(100, deadline - Date.now());
     await this.exclusive.close(deadline);
     // quit() on a connection stuck reconnecting would wait forever: QUIT with a deadline, then force.
-    await Promise.all([...this.dedicated].map((c) => quitWithDeadline(c, remaining())));
-    this.dedicated.clear();
+    await this.dedicated.closeAll(remaining());
     await this.shared.disconnect('pool closed', remaining());
     this.setStatus('closed', 'closed');
     this.emit('closed');
@@ -375,24 +390,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private dedicatedConnection(
-    role: 'subscriber' | 'bullmq',
-    overrides: Partial<RedisOptions> = {},
-    clusterOverrides: Partial<ClusterOptions> = {},
-  ): RedisConnection {
-    this.assertOpen();
-    const open = this.shared.openConnections + this.exclusive.size + this.dedicated.size;
-    if (open >= this.options.maxConnections) throw new PoolExhaustedError(this.name, this.options.maxWaiting);
-    const conn = this.factory.create('bullmq', overrides, clusterOverrides);
-    this.dedicated.add(conn);
-    this.lastActivityAt = Date.now();
-    conn.on('error', (err: Error) =>
-      this.log.debug({ err: err.message, role }, 'dedicated connection error'),
-    );
-    conn.on('end', () => this.dedicated.delete(conn));
-    return conn;
-  }
-
   private startTimers(): void {
     // The shared lane's hot path only counts; this turns the counts into activity times.
     const clock = setInterval(() => this.shared.sample(), 250);
@@ -400,12 +397,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.timers.push(clock);
     const interval = this.options.healthCheckIntervalMs;
     if (interval > 0) {
-      const sweep = setInterval(
-        () => {
-          if (this.currentStatus === 'connected') void this.shared.sweep();
-        },
-        Math.max(50, Math.min(1_000, Math.floor(interval / 4))),
-      );
+      const sweep = setInterval(() => {
+        if (this.currentStatus === 'connected') void this.shared.sweep();
+        this.exclusive.trimIdle();
+      }, sweepPeriodMs(interval));
       sweep.unref();
       this.timers.push(sweep);
     }

@@ -1,39 +1,17 @@
-import type { Socket } from 'node:net';
-import { Cluster, Command, type Redis, ReplyError } from 'ioredis';
+import { Cluster, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
+import { callBuffer } from './call-buffer.js';
+import { closeConnection } from './close-connection.js';
 import { type ConnectionFactory, destroySockets, type RedisConnection } from './connection-factory.js';
 import { CommandTimeoutError, ConnectionError, OfflineQueueFullError, PoolError } from './errors.js';
 import { pingWithDeadline } from './health.js';
 import type { CommandErrorKind, Instruments } from './instruments.js';
 import type { ResolvedPoolOptions } from './options.js';
+import { SharedMember } from './shared-member.js';
 import type { BatchResult, CommandTuple, RedisArg } from './types.js';
 
-interface Member {
-  readonly conn: RedisConnection;
-  inFlight: number;
-  lastReplyAt: number;
-  verifying: Promise<boolean> | null;
-  readyWatchdog: NodeJS.Timeout | undefined;
-  lastError: Error | null;
-  /** When ioredis' socketTimeout last destroyed this member's socket. */
-  socketTimedOutAt: number;
-  /** Replies received; sampled by {@link SharedLane.sample} so the hot path never reads the clock. */
-  replies: number;
-  sampledReplies: number;
-  /** Idle past `healthCheckIntervalMs` at the last sample: PING before the next use. */
-  due: boolean;
-  /** The socket {@link cork} corked for this tick, until its uncork runs. */
-  corked: Socket | null;
-  /**
-   * Reset by the lane and not ready again yet. ioredis still says `ready` until the socket's close
-   * is processed; picking the member meanwhile would PING a destroyed socket, fail at once, reset,
-   * and pick it again — a loop of microtasks that never lets that close be processed.
-   */
-  broken: boolean;
-}
-
 interface Job {
-  readonly start: (member: Member) => void;
+  readonly start: (member: SharedMember) => void;
   readonly fail: (err: Error) => void;
 }
 
@@ -48,14 +26,22 @@ export interface SharedLaneEvents {
 const OPEN_STATES = new Set(['connecting', 'connect', 'ready', 'reconnecting']);
 
 /**
+ * How often the pool runs {@link SharedLane.sweep} for a given `healthCheckIntervalMs`: a quarter
+ * of it, from 50 ms to 1 s.
+ */
+export function sweepPeriodMs(healthCheckIntervalMs: number): number {
+  return Math.max(50, Math.min(1_000, Math.floor(healthCheckIntervalMs / 4)));
+}
+
+/**
  * The shared lane: a few multiplexed connections that carry every ordinary command, so callers
- * never wait for a lease; the commands of one tick leave in one write (see {@link cork}). While
- * no connection is ready, commands wait in a bounded queue of their own (never ioredis' unbounded
- * offline queue) and fail at their deadline, so a command that timed out is never sent later
- * behind the caller's back.
+ * never wait for a lease; the commands of one tick leave in one write (see
+ * {@link SharedMember.cork}). While no connection is ready, commands wait in a bounded queue of
+ * their own (never ioredis' unbounded offline queue) and fail at their deadline, so a command
+ * that timed out is never sent later behind the caller's back.
  */
 export class SharedLane {
-  private readonly members: Member[] = [];
+  private readonly members: SharedMember[] = [];
   private readonly waiting = new Set<Job>();
   private cursor = 0;
   private inFlightTotal = 0;
@@ -68,8 +54,6 @@ export class SharedLane {
   private unreachable = false;
   private readonly cluster: boolean;
   private connected = false;
-  /** Closing on purpose (idle, close): a health check that fails meanwhile must not reset. */
-  private disconnecting = false;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
@@ -134,12 +118,17 @@ export class SharedLane {
    * socketTimeout (= commandTimeoutMs, re-armed while replies are pending) then destroys the
    * socket, which rejects everything in flight; those rejections become CommandTimeoutError.
    */
-  private sendNow(m: Member, command: string, args: readonly RedisArg[], buffer: boolean): Promise<unknown> {
+  private sendNow(
+    m: SharedMember,
+    command: string,
+    args: readonly RedisArg[],
+    buffer: boolean,
+  ): Promise<unknown> {
     m.inFlight++;
     this.inFlightTotal++;
     this.commands++;
     const started = this.instruments.observed ? performance.now() : 0;
-    cork(m);
+    m.cork();
     const reply = buffer ? callBuffer(m.conn, command, args) : m.conn.call(command, ...args);
     return reply.then(
       (value) => {
@@ -170,9 +159,9 @@ export class SharedLane {
   }
 
   /** A ready member that needs no health check first, or null (then the slow path decides). */
-  private pickReadyForUse(): Member | null {
+  private pickReadyForUse(): SharedMember | null {
     const m = this.pick();
-    if (m === null || m.verifying || (m.due && m.inFlight === 0)) return null;
+    if (m === null || m.status === 'checking' || (m.status === 'due' && m.inFlight === 0)) return null;
     return m;
   }
 
@@ -207,36 +196,34 @@ export class SharedLane {
 
   /**
    * Turns the hot path's counters into times (last reply per member, pool activity) and marks
-   * members idle past `healthCheckIntervalMs` for a PING before their next use. Called by the
-   * pool a few times a second, so no command pays for reading the clock.
+   * members idle past `healthCheckIntervalMs` as `due` for a PING before their next use. Called
+   * by the pool a few times a second, so no command pays for reading the clock.
    */
   sample(now = Date.now()): void {
     if (this.commands !== this.sampledCommands) {
       this.sampledCommands = this.commands;
       this.events.activity();
     }
-    const interval = this.options.healthCheckIntervalMs;
-    for (const m of this.members) {
-      if (m.replies !== m.sampledReplies) {
-        m.sampledReplies = m.replies;
-        m.lastReplyAt = now;
-      }
-      m.due = interval > 0 && m.lastReplyAt > 0 && now - m.lastReplyAt >= interval;
-    }
+    for (const m of this.members) m.sample(now, this.options.healthCheckIntervalMs);
   }
 
   /**
-   * PINGs every member whose last reply is older than `healthCheckIntervalMs` and that has
-   * nothing in flight (a busy socket is watched by socketTimeout instead). A failed PING resets
-   * the socket so ioredis reconnects.
+   * PINGs every member with nothing in flight (a busy socket is watched by socketTimeout instead)
+   * that may have been silent for `healthCheckIntervalMs` by the next sweep. A member's last reply
+   * is known to within one sweep period (the sweep samples it) and the next sweep comes one period
+   * later, so PINGing from `interval - 2 × period` on sends every PING at most
+   * `healthCheckIntervalMs` after the last reply: a silent Redis is noticed within
+   * `healthCheckIntervalMs + healthCheckTimeoutMs`. A failed PING resets the socket so ioredis
+   * reconnects.
    */
   async sweep(now = Date.now()): Promise<void> {
     this.sample(now);
     const interval = this.options.healthCheckIntervalMs;
-    if (interval === 0 || this.disconnecting) return;
+    if (interval === 0) return;
+    const threshold = Math.max(0, interval - 2 * sweepPeriodMs(interval));
     await Promise.all(
       this.members
-        .filter((m) => usable(m) && m.inFlight === 0 && now - m.lastReplyAt >= interval)
+        .filter((m) => usable(m) && m.inFlight === 0 && now - m.lastReplyAt >= threshold)
         .map((m) => this.verify(m)),
     );
   }
@@ -245,20 +232,24 @@ export class SharedLane {
   async disconnect(reason: string, deadlineMs: number): Promise<void> {
     for (const job of this.waiting) job.fail(new ConnectionError(`Connection closed: ${reason}`));
     this.waiting.clear();
-    this.disconnecting = true;
-    try {
-      await Promise.all(this.members.map((m) => quitWithDeadline(m.conn, deadlineMs)));
-    } finally {
-      this.disconnecting = false;
-    }
+    await Promise.all(
+      this.members.map(async (m) => {
+        m.status = 'closing';
+        try {
+          await closeConnection(m.conn, { deadlineMs });
+        } finally {
+          m.status = 'closed';
+        }
+      }),
+    );
     this.markDisconnected(reason);
   }
 
-  private run(name: string, deadlineMs: number, fn: (m: Member) => Promise<unknown>): Promise<unknown> {
+  private run(name: string, deadlineMs: number, fn: (m: SharedMember) => Promise<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const started = performance.now();
       let settled = false;
-      let member: Member | null = null;
+      let member: SharedMember | null = null;
       const finish = (err: Error | null, value?: unknown, kind: CommandErrorKind | null = null) => {
         if (settled) return;
         settled = true;
@@ -292,13 +283,12 @@ export class SharedLane {
           fn(m)
             .then(
               (value) => {
-                m.lastReplyAt = Date.now();
-                m.due = false;
+                m.answered(Date.now());
                 finish(null, value);
               },
               (err: Error) => {
                 const [mapped, kind] = mapError(err);
-                if (kind === 'reply') m.lastReplyAt = Date.now();
+                if (kind === 'reply') m.answered(Date.now());
                 finish(mapped, undefined, kind);
               },
             )
@@ -330,20 +320,13 @@ export class SharedLane {
       for (const m of this.members) this.ensureConnecting(m);
       return;
     }
-    if (member.verifying) {
-      member.verifying.then(
-        () => this.dispatch(job),
-        () => this.dispatch(job),
-      );
-      return;
-    }
     const interval = this.options.healthCheckIntervalMs;
-    if (
+    const idle =
       interval > 0 &&
       member.inFlight === 0 &&
       member.lastReplyAt > 0 &&
-      Date.now() - member.lastReplyAt >= interval
-    ) {
+      Date.now() - member.lastReplyAt >= interval;
+    if (member.status === 'checking' || idle) {
       // Idle longer than the interval: PING before use, as redis-py's health_check_interval does.
       this.verify(member).then(
         () => this.dispatch(job),
@@ -354,7 +337,7 @@ export class SharedLane {
     job.start(member);
   }
 
-  private pick(): Member | null {
+  private pick(): SharedMember | null {
     const n = this.members.length;
     for (let i = 0; i < n; i++) {
       const m = this.members[(this.cursor + i) % n]!;
@@ -366,57 +349,46 @@ export class SharedLane {
     return null;
   }
 
-  private verify(m: Member): Promise<boolean> {
-    if (m.verifying) return m.verifying;
-    m.verifying = pingWithDeadline(m.conn, this.options.healthCheckTimeoutMs).then((ok) => {
-      m.verifying = null;
+  private verify(m: SharedMember): Promise<boolean> {
+    if (m.check) return m.check;
+    m.status = 'checking';
+    m.check = pingWithDeadline(m.conn, this.options.healthCheckTimeoutMs).then((ok) => {
+      m.check = null;
+      // Anything else means the socket closed meanwhile (our own QUIT, say): no health failure.
+      if (m.status !== 'checking') return ok;
       if (ok) {
-        m.lastReplyAt = Date.now();
-        m.due = false;
-      } else if (!this.disconnecting && usable(m)) {
-        // A PING cut short by a close (our own QUIT, say) is no health failure: only a silent
-        // socket that is still open is reset. Resetting a closed one would reconnect it.
+        m.status = 'ready';
+        m.answered(Date.now());
+      } else {
         this.events.healthCheckFailed(`PING got no reply within ${this.options.healthCheckTimeoutMs} ms`);
         this.reset(m, 'health check failed');
       }
       return ok;
     });
-    return m.verifying;
+    return m.check;
   }
 
-  private reset(m: Member, reason: string): void {
+  private reset(m: SharedMember, reason: string): void {
     this.log.warn(
       { reason, connection: 'connectionName' in m.conn.options ? m.conn.options.connectionName : 'cluster' },
       'resetting shared connection',
     );
     // A Cluster stays ready while one node reconnects: it never emits a second 'ready'.
-    if (!(m.conn instanceof Cluster)) m.broken = true;
+    if (!(m.conn instanceof Cluster)) m.status = 'resetting';
     destroySockets(m.conn);
   }
 
-  private ensureConnecting(m: Member): void {
+  private ensureConnecting(m: SharedMember): void {
     if (m.conn.status === 'wait' || m.conn.status === 'end') {
+      m.status = 'connecting';
       m.conn.connect().catch((err: Error) => {
         m.lastError = err;
       });
     }
   }
 
-  private watch(conn: RedisConnection): Member {
-    const m: Member = {
-      conn,
-      inFlight: 0,
-      lastReplyAt: 0,
-      verifying: null,
-      readyWatchdog: undefined,
-      lastError: null,
-      socketTimedOutAt: 0,
-      replies: 0,
-      sampledReplies: 0,
-      due: false,
-      corked: null,
-      broken: false,
-    };
+  private watch(conn: RedisConnection): SharedMember {
+    const m = new SharedMember(conn);
     conn.on('error', (err: Error) => {
       m.lastError = err;
       if (err.message.startsWith('Socket timeout')) {
@@ -435,12 +407,11 @@ export class SharedLane {
       }, this.options.connectTimeoutMs);
     });
     conn.on('ready', () => {
-      m.broken = false;
       clearTimeout(m.readyWatchdog);
+      m.status = 'ready';
       this.failedAttempts = 0;
       this.unreachable = false;
-      m.lastReplyAt = Date.now();
-      m.due = false;
+      m.answered(Date.now());
       m.lastError = null;
       if (!this.connected) {
         this.connected = true;
@@ -464,10 +435,12 @@ export class SharedLane {
     conn.on('close', () => {
       clearTimeout(m.readyWatchdog);
       // A close of our own (idle, close) is reported by disconnect(), with its reason.
-      if (this.readyConnections === 0 && !this.disconnecting)
-        this.markDisconnected(m.lastError?.message ?? 'connection closed');
+      if (m.status === 'closing') return;
+      m.status = 'connecting';
+      if (this.readyConnections === 0) this.markDisconnected(m.lastError?.message ?? 'connection closed');
     });
     conn.on('end', () => {
+      m.status = 'closed';
       // Closed on purpose (idle disconnect, close): fail what waits; the next command reconnects.
       if (this.members.every((x) => x.conn.status === 'end' || x.conn.status === 'wait')) {
         const err = new ConnectionError(`Connection closed: ${m.lastError?.message ?? 'ended'}`, {
@@ -480,7 +453,7 @@ export class SharedLane {
     return m;
   }
 
-  private unreachableError(m: Member): ConnectionError {
+  private unreachableError(m: SharedMember): ConnectionError {
     const last = this.members.find((x) => x.lastError)?.lastError ?? m.lastError;
     return new ConnectionError(
       `Redis unreachable after ${this.failedAttempts} reconnect attempts${last ? `: ${last.message}` : ''}; still retrying`,
@@ -495,83 +468,13 @@ export class SharedLane {
   }
 }
 
-/**
- * Holds the member's writes until the end of the current tick, so that every command sent in one
- * tick (the callers woken by one batch of replies, say) leaves in one write: what ioredis'
- * auto-pipelining does, without building a Pipeline object per flush. Only for a standalone or
- * Sentinel connection that is ready (the hot path); Cluster keeps ioredis' auto-pipelining, which
- * already groups commands per node. The socket corked is the one uncorked: after a reconnect
- * `conn.stream` is a new socket, and the old one must not stay corked (Node's end() and destroy()
- * flush or drop a corked buffer, so a close in between loses nothing that was not lost anyway).
- */
-function cork(m: Member): void {
-  const stream = (m.conn as Redis).stream as Socket;
-  if (m.corked === stream) return;
-  m.corked = stream;
-  stream.cork();
-  process.nextTick(uncork, m, stream);
-}
-
-function uncork(m: Member, stream: Socket): void {
-  if (m.corked === stream) m.corked = null;
-  stream.uncork();
-}
-
-/** Ready, and not reset by the lane since (see {@link Member.broken}). */
-function usable(m: Member): boolean {
-  return m.conn.status === 'ready' && !m.broken;
+/** Usable by the lane and ready by ioredis. */
+function usable(m: SharedMember): boolean {
+  return m.usable && m.conn.status === 'ready';
 }
 
 function mapError(err: Error): [Error, CommandErrorKind] {
   if (err instanceof ReplyError || err.name === 'ReplyError') return [err, 'reply'];
   if (err instanceof PoolError) return [err, err instanceof CommandTimeoutError ? 'timeout' : 'connection'];
   return [new ConnectionError(`Connection lost: ${err.message}`, { cause: err }), 'connection'];
-}
-
-/**
- * Closes a connection: QUIT if it is ready (replies on their way still arrive), else a hard
- * disconnect; forced at `deadlineMs`. Resolves when ioredis has ended the connection, not at
- * QUIT's reply: the socket closes a little later, and until then the connection still counts as
- * open and ready, so a caller that reported "closed" at the reply (idle disconnect, close) would
- * report it early.
- */
-export async function quitWithDeadline(conn: RedisConnection, deadlineMs: number): Promise<void> {
-  const status: string = conn.status;
-  if (status === 'end' || status === 'wait') return;
-  if (status === 'reconnecting') {
-    // No socket to close: this cancels the pending retry (ioredis emits no 'end' for it).
-    conn.disconnect();
-    return;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  let done = () => {};
-  const ended = new Promise<void>((resolve) => {
-    done = resolve;
-    conn.once('end', done);
-    timer = setTimeout(done, deadlineMs);
-  });
-  if (status === 'ready') conn.quit().catch(() => undefined);
-  else conn.disconnect();
-  await ended;
-  clearTimeout(timer);
-  conn.off('end', done);
-  if (conn.status !== 'end') conn.disconnect();
-}
-
-/**
- * `callBuffer` with auto-pipelining on (a Cluster's shared lane) drops the command name in
- * ioredis 6.0.0 (its auto-pipeline path special-cases only `call`), so use the `<command>Buffer`
- * method when there is one, else send a Command with binary reply encoding directly.
- */
-export function callBuffer(
-  conn: RedisConnection,
-  command: string,
-  args: readonly RedisArg[],
-): Promise<unknown> {
-  const method = (conn as unknown as Record<string, unknown>)[`${command.toLowerCase()}Buffer`];
-  if (typeof method === 'function')
-    return (method as (...a: readonly RedisArg[]) => Promise<unknown>).apply(conn, [...args]);
-  return conn.sendCommand(
-    new Command(command, [...args] as (string | Buffer | number)[], { replyEncoding: null }),
-  ) as Promise<unknown>;
 }
