@@ -1,8 +1,14 @@
-import { type Codec, createCodec } from '@redpool/codec';
+import type { Codec } from '@redpool/codec';
 import type { Pool, RedisArg } from '@redpool/pool';
 import type { Logger } from 'pino';
 import { CacheArgumentError } from './errors.js';
-import { type CacheOptions, type ResolvedCacheOptions, resolveCacheOptions, validateTtl } from './options.js';
+import {
+  type CacheOptions,
+  createCacheCodec,
+  type ResolvedCacheOptions,
+  resolveCacheOptions,
+  validateTtl,
+} from './options.js';
 import { SingleFlight } from './single-flight.js';
 
 /** The cache's operations, as counted in `errors` and logs. */
@@ -45,11 +51,7 @@ export class Cache {
     options: CacheOptions = {},
   ) {
     this.options = resolveCacheOptions(options);
-    this.codec = createCodec({
-      serializer: this.options.serializer,
-      compressMinBytes: this.options.compressMinBytes,
-      dictionaries: this.options.dictionaries,
-    });
+    this.codec = createCacheCodec(this.options);
     this.log = options.logger;
   }
 

@@ -1,4 +1,10 @@
-import type { CompressionDictionary, Serializer } from '@redpool/codec';
+import {
+  type Codec,
+  CodecConfigError,
+  type CompressionDictionary,
+  createCodec,
+  type Serializer,
+} from '@redpool/codec';
 import type { Logger } from 'pino';
 import { CacheConfigError } from './errors.js';
 
@@ -60,6 +66,23 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
     dictionaries: o.dictionaries,
     ignoreErrors: o.ignoreErrors,
   };
+}
+
+/**
+ * The codec of a cache. The codec options are the cache's own options, so a bad one is reported
+ * as the cache's {@link CacheConfigError} (same field, value and allowed range), not the codec's.
+ */
+export function createCacheCodec(options: ResolvedCacheOptions): Codec {
+  try {
+    return createCodec({
+      serializer: options.serializer,
+      compressMinBytes: options.compressMinBytes,
+      dictionaries: options.dictionaries,
+    });
+  } catch (err) {
+    if (err instanceof CodecConfigError) throw new CacheConfigError(err.field, err.value, err.allowed);
+    throw err;
+  }
 }
 
 /** TTLs are whole seconds from 1 to one year. */

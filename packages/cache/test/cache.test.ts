@@ -80,6 +80,24 @@ describe('cache basics', () => {
     expect(() => createCache(pool, { defaultTtlSeconds: -1 })).toThrow(CacheConfigError);
     expect(() => createCache(pool, { keyPrefix: 'has space' })).toThrow(/keyPrefix/);
   });
+
+  test('a bad codec option throws the cache CacheConfigError, naming the field', () => {
+    for (const options of [
+      { compressMinBytes: -1 },
+      { serializer: 'xml' as 'json' },
+      { dictionaries: [{ id: 0, data: Buffer.from('x') }] },
+    ]) {
+      let caught: unknown;
+      try {
+        createCache(pool, options);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(CacheConfigError);
+      expect((caught as CacheConfigError).code).toBe('CACHE_ERR_INVALID_OPTION');
+      expect((caught as CacheConfigError).field).toMatch(new RegExp(`^${Object.keys(options)[0]}`));
+    }
+  });
 });
 
 describe('batches, single flight and clear', () => {

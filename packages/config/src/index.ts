@@ -1,3 +1,4 @@
+export { closestName, findUnknownOption } from './closest-name.js';
 export { type InvalidValueErrorClass, invalidValueMessage } from './invalid-value.js';
 export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { boolean, integer, oneOf, type Parser, pattern, redisUrl } from './parsers.js';

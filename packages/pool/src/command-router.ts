@@ -95,7 +95,18 @@ const READ_ONLY = new Set([
   'FCALL_RO',
   'OBJECT',
   'MEMORY',
-  'CLIENT',
+]);
+
+/** Commands that would change the shared connection for everyone on it, with the API that fits. */
+const SHARED_STATE: ReadonlyMap<string, string> = new Map([
+  [
+    'AUTH',
+    'credentials belong in the pool options (url, username, password), which every connection and reconnect uses',
+  ],
+  [
+    'HELLO',
+    'the pool chooses the protocol and authenticates each connection itself; set credentials in the pool options, or use pool.withConnection() for a connection of your own',
+  ],
 ]);
 
 function seconds(arg: RedisArg | undefined): number {
@@ -123,7 +134,7 @@ export function routeCommand(command: string, args: readonly RedisArg[]): Route 
   return route;
 }
 
-const ARGUMENT_DEPENDENT = new Set(['XREAD', 'XREADGROUP']);
+const ARGUMENT_DEPENDENT = new Set(['XREAD', 'XREADGROUP', 'CLIENT']);
 const argumentFree = new Map<string, Route>();
 
 function decide(command: string, args: readonly RedisArg[]): Route {
@@ -143,6 +154,14 @@ function decide(command: string, args: readonly RedisArg[]): Route {
     return { lane: 'shared', readOnly: name === 'XREAD' };
   }
   if (PUBSUB.has(name)) return { lane: 'rejected', hint: 'use pool.subscriber() for pub/sub' };
+  const sharedState = SHARED_STATE.get(name);
+  if (sharedState !== undefined) return { lane: 'rejected', hint: sharedState };
+  if (name === 'CLIENT' && String(args[0] ?? '').toUpperCase() === 'REPLY') {
+    return {
+      lane: 'rejected',
+      hint: 'CLIENT REPLY OFF/SKIP would drop replies that other callers on the shared connection wait for; use pool.withConnection()',
+    };
+  }
   if (CONNECTION_STATE.has(name)) {
     return {
       lane: 'rejected',

@@ -1,4 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { findUnknownOption } from '@redpool/config';
 import type { Logger } from 'pino';
 import { ConfigError } from './errors.js';
 
@@ -148,6 +149,60 @@ export const DEFAULT_POOL_OPTIONS = {
 
 const DAY_MS = 86_400_000;
 
+/** Every option name, so a typo (`maxConnection`, ioredis' `commandTimeout`) fails instead of being ignored. */
+const POOL_OPTION_NAMES: Record<keyof PoolOptions, true> = {
+  url: true,
+  host: true,
+  port: true,
+  username: true,
+  password: true,
+  db: true,
+  tls: true,
+  cluster: true,
+  sentinel: true,
+  name: true,
+  maxConnections: true,
+  minIdle: true,
+  sharedConnections: true,
+  keepAlive: true,
+  healthCheckIntervalMs: true,
+  healthCheckTimeoutMs: true,
+  connectTimeoutMs: true,
+  commandTimeoutMs: true,
+  acquireTimeoutMs: true,
+  maxWaiting: true,
+  retry: true,
+  retryOnTimeout: true,
+  idleDisconnectMs: true,
+  offlineQueue: true,
+  leaseWarnMs: true,
+  logger: true,
+};
+const RETRY_OPTION_NAMES: Record<keyof RetryOptions, true> = {
+  attempts: true,
+  baseDelayMs: true,
+  maxDelayMs: true,
+};
+const SENTINEL_OPTION_NAMES: Record<keyof NonNullable<PoolOptions['sentinel']>, true> = {
+  sentinels: true,
+  name: true,
+  username: true,
+  password: true,
+};
+const CLUSTER_OPTION_NAMES: Record<keyof NonNullable<PoolOptions['cluster']>, true> = { nodes: true };
+
+/** Throws {@link ConfigError} for the first key of `options` that is no option, naming the closest one. */
+function rejectUnknown(options: object, names: object, prefix = ''): void {
+  const unknown = findUnknownOption(options, new Set(Object.keys(names)));
+  if (unknown === undefined) return;
+  const hint = unknown.closest === undefined ? '' : `; did you mean "${prefix}${unknown.closest}"?`;
+  throw new ConfigError(
+    `${prefix}${unknown.field}`,
+    (options as Record<string, unknown>)[unknown.field],
+    `no such option${hint}`,
+  );
+}
+
 function int(field: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -168,6 +223,7 @@ function durationOrOff(field: string, value: unknown, min: number, max: number, 
 /** Applies defaults and validates; throws {@link ConfigError} naming the field, the value and the allowed range. */
 export function resolveOptions(options: PoolOptions): ResolvedPoolOptions {
   if (options === null || typeof options !== 'object') throw new ConfigError('options', options, 'an object');
+  rejectUnknown(options, POOL_OPTION_NAMES);
   const name = options.name ?? DEFAULT_POOL_OPTIONS.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) {
     throw new ConfigError('name', name, '1-64 characters of A-Z a-z 0-9 _ . : -');
@@ -188,6 +244,7 @@ export function resolveOptions(options: PoolOptions): ResolvedPoolOptions {
   );
   const retry = options.retry ?? {};
   if (typeof retry !== 'object' || retry === null) throw new ConfigError('retry', retry, 'an object');
+  rejectUnknown(retry, RETRY_OPTION_NAMES, 'retry.');
   const baseDelayMs = int(
     'retry.baseDelayMs',
     retry.baseDelayMs,
@@ -323,6 +380,7 @@ function resolveTarget(options: PoolOptions): ConnectionTarget {
   if (username !== undefined) auth.username = username;
   if (password !== undefined) auth.password = password;
   if (options.cluster) {
+    rejectUnknown(options.cluster, CLUSTER_OPTION_NAMES, 'cluster.');
     const nodes = options.cluster.nodes;
     if (!Array.isArray(nodes) || nodes.length === 0)
       throw new ConfigError('cluster.nodes', nodes, 'a non-empty array of {host, port} or "host:port"');
@@ -335,6 +393,7 @@ function resolveTarget(options: PoolOptions): ConnectionTarget {
   }
   const dbNumber = int('db', db, 0, 15, DEFAULT_POOL_OPTIONS.db);
   if (options.sentinel) {
+    rejectUnknown(options.sentinel, SENTINEL_OPTION_NAMES, 'sentinel.');
     const { sentinels, name } = options.sentinel;
     if (!Array.isArray(sentinels) || sentinels.length === 0)
       throw new ConfigError('sentinel.sentinels', sentinels, 'a non-empty array of {host, port}');

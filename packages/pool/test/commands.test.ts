@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type RedisServer, settle, startRedis, stopAll, waitUntil } from '@redpool/testkit';
+import { routeCommand } from '../src/command-router.js';
 import { createPool, defineScript, type Pool } from '../src/index.js';
 
 let redis: RedisServer;
@@ -124,6 +125,23 @@ describe('commands that must own a connection', () => {
       expect(error?.code).toBe('POOL_ERR_UNSUPPORTED_COMMAND');
     },
   );
+
+  test.each([
+    ['HELLO', ['3'], /pool options|withConnection/],
+    ['AUTH', ['user', 'secret'], /pool options/],
+    ['CLIENT', ['REPLY', 'OFF'], /withConnection/],
+  ])('%s on the shared lane is refused with a pointer to the right API', async (cmd, args, hint) => {
+    const { error } = await settle(pool.call(cmd, ...args));
+    expect(error?.code).toBe('POOL_ERR_UNSUPPORTED_COMMAND');
+    expect(error?.message).toMatch(hint);
+  });
+
+  test('other CLIENT subcommands run on the shared lane, and CLIENT is never retried as read-only', async () => {
+    expect(String(await pool.call('CLIENT', 'GETNAME'))).toMatch(/:shared:/);
+    expect(routeCommand('CLIENT', ['LIST'])).toEqual({ lane: 'shared', readOnly: false });
+    expect(routeCommand('CLIENT', ['REPLY', 'ON']).lane).toBe('rejected');
+    expect(routeCommand('GET', ['k'])).toEqual({ lane: 'shared', readOnly: true });
+  });
 
   test('WATCH/MULTI on a leased connection; a conflicting write aborts the transaction', async () => {
     await pool.call('SET', 'balance', '100');

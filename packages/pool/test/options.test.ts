@@ -36,6 +36,29 @@ describe('options are validated when the pool is created', () => {
     expect(configError(() => createPool(options)).field).toBe(field);
   });
 
+  test.each([
+    [{ maxConnection: 5 }, 'maxConnection', 'maxConnections'],
+    [{ commandTimeout: 1000 }, 'commandTimeout', 'commandTimeoutMs'],
+    [{ retry: { maxDelay: 100 } }, 'retry.maxDelay', 'retry.maxDelayMs'],
+    [
+      { sentinel: { sentinels: [{ host: 'h', port: 1 }], name: 'm', pasword: 'x' } },
+      'sentinel.pasword',
+      'sentinel.password',
+    ],
+  ])('an unknown option %j names the option and the closest valid name', (options, field, closest) => {
+    const err = configError(() => createPool(options as never));
+    expect(err.code).toBe('POOL_ERR_INVALID_OPTION');
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(`did you mean "${closest}"?`);
+  });
+
+  test('an unknown option with no close name is refused all the same', () => {
+    const err = configError(() => createPool({ lazyConnect: true } as never));
+    expect(err.field).toBe('lazyConnect');
+    expect(err.message).toContain('no such option');
+    expect(err.message).not.toContain('did you mean');
+  });
+
   test('idleDisconnectMs accepts 0 (off) and values from 30000', () => {
     expect(createPool({ idleDisconnectMs: 0 }).options.idleDisconnectMs).toBe(0);
     expect(createPool({ idleDisconnectMs: 30_000 }).options.idleDisconnectMs).toBe(30_000);
