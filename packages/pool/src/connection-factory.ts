@@ -12,12 +12,17 @@ export type ConnectionRole = BudgetRole;
 
 /**
  * Offline queue and per-command deadline of each role. Only BullMQ gets ioredis' offline queue
- * without a deadline, because BullMQ requires `maxRetriesPerRequest: null`. A subscriber queues
- * while reconnecting (a SUBSCRIBE during an outage waits for Redis) but every command has the
- * `commandTimeoutMs` deadline and is failed after `retry.attempts` reconnects.
+ * without a deadline (and its re-sending after a reconnect), because BullMQ requires
+ * `maxRetriesPerRequest: null`. A subscriber queues while reconnecting (a SUBSCRIBE during an
+ * outage waits for Redis) but every command has the `commandTimeoutMs` deadline and is failed
+ * after `retry.attempts` reconnects.
  */
 function queueing(role: ConnectionRole, o: ResolvedPoolOptions): Partial<RedisOptions> {
-  if (role === 'bullmq') return { enableOfflineQueue: true, maxRetriesPerRequest: null };
+  // With maxRetriesPerRequest null, ioredis neither fails nor re-sends a command that was in flight
+  // when the socket closed unless autoResendUnfulfilledCommands is on: it would never settle (a
+  // Worker's BZPOPMIN hung until BullMQ's own watchdog). BullMQ is built for ioredis' default here.
+  if (role === 'bullmq')
+    return { enableOfflineQueue: true, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: true };
   if (role === 'subscriber')
     return {
       enableOfflineQueue: true,
@@ -53,8 +58,8 @@ export class ConnectionFactory {
       keepAlive: o.keepAlive,
       noDelay: true,
       connectionName: `${o.name}:${role}:${id}`,
-      ...queueing(role, o),
       autoResendUnfulfilledCommands: false,
+      ...queueing(role, o),
       // The shared lane sends each tick's commands in one write itself (cork() in
       // shared-lane.ts); a Cluster keeps ioredis' auto-pipelining below, grouped per node.
       enableAutoPipelining: false,
