@@ -1,18 +1,10 @@
 import { createServer } from 'node:net';
-import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
-import { type RedisServer, settle, sleep, startRedis, stopAll, waitUntil } from '@redpool/testkit';
+import { describe, expect, test } from '@jest/globals';
+import { type RedisServer, settle, sleep, startRedis, waitUntil } from '@redpool/testkit';
 import { ConnectionError, createPool, type Pool, PoolExhaustedError } from '../src/index.js';
+import { trackPools } from './track-pools.js';
 
-const pools: Pool[] = [];
-function track(pool: Pool): Pool {
-  pools.push(pool);
-  return pool;
-}
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
-afterAll(stopAll);
+const track = trackPools();
 
 /** The pool's connections as the server lists them (CLIENT LIST, by the pool's name prefix). */
 async function serverConnections(redis: RedisServer, pool: string): Promise<string[]> {

@@ -1,25 +1,16 @@
 import { createServer, type Server } from 'node:net';
-import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
-import { settle, sleep, startBlackholeProxy, startRedis, stopAll, waitUntil } from '@redpool/testkit';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { settle, sleep, startBlackholeProxy, startRedis, waitUntil } from '@redpool/testkit';
 import {
   AcquireTimeoutError,
   CommandTimeoutError,
   ConnectionError,
   createPool,
-  type Pool,
   PoolClosedError,
 } from '../src/index.js';
+import { trackPools } from './track-pools.js';
 
-const pools: Pool[] = [];
-function track(pool: Pool): Pool {
-  pools.push(pool);
-  return pool;
-}
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
-afterAll(stopAll);
+const track = trackPools();
 
 describe('Redis killed and restarted under load', () => {
   test('in-flight calls reject with typed errors, service resumes within 1 s of Redis returning, connections stay bounded', async () => {

@@ -1,23 +1,9 @@
-import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
-import { settle, sleep, startBlackholeProxy, startRedis, stopAll, waitUntil } from '@redpool/testkit';
-import {
-  CommandTimeoutError,
-  ConnectionError,
-  createPool,
-  OfflineQueueFullError,
-  type Pool,
-} from '../src/index.js';
+import { describe, expect, test } from '@jest/globals';
+import { settle, sleep, startBlackholeProxy, startRedis, waitUntil } from '@redpool/testkit';
+import { CommandTimeoutError, ConnectionError, createPool, OfflineQueueFullError } from '../src/index.js';
+import { trackPools } from './track-pools.js';
 
-const pools: Pool[] = [];
-function track(pool: Pool): Pool {
-  pools.push(pool);
-  return pool;
-}
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
-afterAll(stopAll);
+const track = trackPools();
 
 describe('the offline queue', () => {
   test('while Redis is down commands wait up to offlineQueue; more fail at once; the waiting ones run when Redis is back', async () => {
