@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { settle, startCluster, startSentinel, stopAll, waitUntil } from '@redpool/testkit';
-import { createPool, type Pool, PoolError } from '../src/index.js';
+import { Worker } from 'bullmq';
+import { createPool, type Pool, PoolError, PoolExhaustedError } from '../src/index.js';
 
 afterAll(stopAll);
 
@@ -122,6 +123,33 @@ describe('sharded pub/sub on Redis Cluster', () => {
     await waitUntil(() => received.size === channels.length, 5_000, 'every sharded message');
     expect(pool.stats().dedicated).toBe(1);
     await sub.quit();
+    await pool.close();
+  }, 60_000);
+});
+
+describe('BullMQ on Redis Cluster', () => {
+  test("a Worker's duplicated blocking connection comes out of the budget, named after the pool", async () => {
+    const cluster = await startCluster({ masters: 3 });
+    const pool = createPool({ cluster: { nodes: cluster.startupNodes }, name: 'cbull', maxConnections: 3 });
+    await pool.connect();
+    const connection = pool.bullmq();
+    // BullMQ duplicates the connection for its blocking fetch (Cluster.duplicate(undefined, { redisOptions })).
+    const worker = new Worker('mail', async () => undefined, { connection, prefix: '{bull}' });
+    worker.on('error', () => undefined);
+    await worker.waitUntilReady();
+    await waitUntil(() => pool.stats().dedicated === 2, 5_000, "the worker's blocking connection");
+    // shared 1 + bullmq 2: the budget is full, and a further copy is refused instead of exceeding it.
+    expect(() => pool.bullmq()).toThrow(PoolExhaustedError);
+    for (const master of await cluster.masters()) {
+      const names = String(await master.command('CLIENT', 'LIST'))
+        .split('\n')
+        .map((line) => /\bname=(\S*)/.exec(line)?.[1] ?? '')
+        .filter((name) => name !== '' && !name.startsWith('cbull:'));
+      expect(names.filter((name) => name.startsWith('bull'))).toEqual([]); // no copy escaped the budget
+    }
+    await worker.close();
+    await connection.quit();
+    await waitUntil(() => pool.stats().dedicated === 0, 5_000, 'the slots back');
     await pool.close();
   }, 60_000);
 });
