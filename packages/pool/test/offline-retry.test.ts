@@ -1,25 +1,37 @@
 import { describe, expect, test } from '@jest/globals';
 import { settle, sleep, startBlackholeProxy, startRedis, waitUntil } from '@redpool/testkit';
-import { CommandTimeoutError, ConnectionError, createPool, OfflineQueueFullError } from '../src/index.js';
+import {
+  CommandTimeoutError,
+  ConnectionError,
+  createPool,
+  OfflineQueueFullError,
+  type Pool,
+  type PoolOptions,
+} from '../src/index.js';
 import { trackPools } from './track-pools.js';
 
 const track = trackPools();
 
+/** A connected pool on a Redis that is then killed: commands wait for it (many quick reconnects). */
+async function poolWithRedisDown(name: string, options: PoolOptions) {
+  const redis = await startRedis();
+  const pool: Pool = track(
+    createPool({
+      url: redis.url,
+      name,
+      retry: { attempts: 100, baseDelayMs: 20, maxDelayMs: 100 },
+      ...options,
+    }),
+  );
+  await pool.connect();
+  await redis.kill();
+  await waitUntil(() => !pool.stats().connected, 2_000, 'the pool to notice');
+  return { redis, pool };
+}
+
 describe('the offline queue', () => {
   test('while Redis is down commands wait up to offlineQueue; more fail at once; the waiting ones run when Redis is back', async () => {
-    const redis = await startRedis();
-    const pool = track(
-      createPool({
-        url: redis.url,
-        name: 'offline',
-        offlineQueue: 3,
-        commandTimeoutMs: 3_000,
-        retry: { attempts: 100, baseDelayMs: 20, maxDelayMs: 100 },
-      }),
-    );
-    await pool.connect();
-    await redis.kill();
-    await waitUntil(() => !pool.stats().connected, 2_000, 'the pool to notice');
+    const { redis, pool } = await poolWithRedisDown('offline', { offlineQueue: 3, commandTimeoutMs: 3_000 });
     const queued = [1, 2, 3].map((i) => settle(pool.call('SET', `q${i}`, String(i))));
     expect(pool.stats().sharedLane.queued).toBe(3);
     const started = Date.now();
@@ -34,18 +46,7 @@ describe('the offline queue', () => {
   });
 
   test('a queued command fails at commandTimeoutMs and is not sent when Redis returns later', async () => {
-    const redis = await startRedis();
-    const pool = track(
-      createPool({
-        url: redis.url,
-        name: 'offline-late',
-        commandTimeoutMs: 200,
-        retry: { attempts: 100, baseDelayMs: 20, maxDelayMs: 100 },
-      }),
-    );
-    await pool.connect();
-    await redis.kill();
-    await waitUntil(() => !pool.stats().connected, 2_000, 'the pool to notice');
+    const { redis, pool } = await poolWithRedisDown('offline-late', { commandTimeoutMs: 200 });
     const { error } = await settle(pool.call('SET', 'late', 'x'));
     expect(error).toBeInstanceOf(ConnectionError);
     await redis.restart();
