@@ -167,6 +167,39 @@ describe('one budget for every connection', () => {
   });
 });
 
+describe('subscribers have deadlines', () => {
+  test('a SUBSCRIBE while Redis is down fails at commandTimeoutMs; the subscriber heals and receives again', async () => {
+    const redis = await startRedis();
+    const pool = track(
+      createPool({
+        url: redis.url,
+        name: 'subdl',
+        commandTimeoutMs: 300,
+        retry: { attempts: 100, baseDelayMs: 20, maxDelayMs: 100 },
+      }),
+    );
+    const sub = await pool.subscriber();
+    const received: string[] = [];
+    sub.on('message', (_channel: string, message: string) => received.push(message));
+    await sub.subscribe('news');
+    await redis.kill();
+    await waitUntil(() => sub.status !== 'ready', 2_000, 'the subscriber to notice');
+    const started = Date.now();
+    const { error } = await settle(sub.subscribe('later'));
+    expect(error?.message).toMatch(/timed out/i);
+    expect(Date.now() - started).toBeLessThan(300 + 250);
+    await redis.restart();
+    await waitUntil(
+      async () => {
+        await pool.call('PUBLISH', 'news', 'back');
+        return received.includes('back');
+      },
+      3_000,
+      'the subscriber to resubscribe',
+    );
+  });
+});
+
 describe('connect errors reach the caller', () => {
   test('acquire() while nothing listens fails with ECONNREFUSED and the address', async () => {
     const probe = createServer();
