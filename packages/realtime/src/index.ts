@@ -37,3 +37,11 @@ export {
   type PublishResult,
   type RecoverFrom,
 } from './publisher.js';
+export {
+  checkRealtimeSettings,
+  DEFAULT_REALTIME_SETTINGS,
+  REALTIME_VARIABLES,
+  type RealtimeSettings,
+  settingsChannelRules,
+  settingsPublisherOptions,
+} from './settings.js';
