@@ -381,7 +381,8 @@ test('both apps read and write their cache on the cache role (REDIS_CACHE_URL)',
     15_000,
   );
   expect(hits).toEqual(['worker', 'ws-server']);
-  expect(await jobsWith('redpool_cache_misses_total > 0')).toEqual(['worker', 'ws-server']);
+  // First asks of each (user, room) missed; the worker writes each report through, so it may not.
+  expect(await jobsWith('redpool_cache_misses_total{job="ws-server"} > 0')).toEqual(['ws-server']);
   expect(Number((await cache.info('stats')).keyspace_hits)).toBeGreaterThan(0);
 });
 
