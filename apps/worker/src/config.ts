@@ -4,8 +4,7 @@ import {
   type Environment,
   type EnvVariable,
   integer,
-  LOG_LEVELS,
-  oneOf,
+  LOG_LEVEL_VARIABLE,
   pattern,
   REDIS_CONNECTION_VARIABLES,
   type RedisConnectionSettings,
@@ -169,13 +168,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'BullMQ key prefix; every producer must use the same one',
     parse: pattern(/^[A-Za-z0-9_.:{}-]{1,64}$/),
   },
-  {
-    name: 'LOG_LEVEL',
-    field: 'logLevel',
-    allowed: `one of ${LOG_LEVELS.join(', ')}`,
-    description: 'pino log level',
-    parse: oneOf(LOG_LEVELS),
-  },
+  LOG_LEVEL_VARIABLE,
   ...REDIS_CONNECTION_VARIABLES,
 ];
 

@@ -1,5 +1,5 @@
 export { type InvalidValueErrorClass, invalidValueMessage } from './invalid-value.js';
-export { LOG_LEVELS, type LogLevel } from './log-levels.js';
+export { LOG_LEVEL_VARIABLE, LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { boolean, integer, oneOf, type Parser, pattern, redisUrl } from './parsers.js';
 export { type Environment, type ReadEnvironmentOptions, readEnvironment } from './read-environment.js';
 export {
