@@ -21,6 +21,10 @@ class MembershipSource {
       const room = url.searchParams.get('room') ?? '';
       this.lookups.set(`${user}/${room}`, (this.lookups.get(`${user}/${room}`) ?? 0) + 1);
       const member = room !== 'staff' && !user.startsWith('outsider-');
+      if (room === 'broken') {
+        res.writeHead(500).end('database down');
+        return;
+      }
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ member }));
@@ -121,6 +125,37 @@ describe('chat membership from the backend, cached on REDIS_CACHE_URL', () => {
     expect(source.count('ada', 'lobby')).toBe(afterFirst + 1);
     expect(await cache.command('EXISTS', `ws:member:ada:lobby`)).toBe(1);
   }, 60_000);
+
+  test('a failing or silent source denies with WS_ERR_INTERNAL, is not cached, and the client may retry', async () => {
+    const server = await spawnServer(
+      serverEnv(core.url, {
+        REDIS_CACHE_URL: cache.url,
+        WS_MEMBERSHIP_URL: sourceUrl,
+        WS_MEMBERSHIP_TIMEOUT_MS: '300',
+      }),
+    );
+    const user = client(server, 'grace');
+    await user.connected();
+    for (let i = 1; i <= 2; i++) {
+      expect(await user.subscribe('chat.broken')).toMatchObject({
+        ok: false,
+        error: { code: 'WS_ERR_INTERNAL' },
+      });
+      expect(source.count('grace', 'broken')).toBe(i);
+    }
+    source.delayMs = 1_000;
+    try {
+      const started = Date.now();
+      expect(await user.subscribe('chat.slow')).toMatchObject({
+        ok: false,
+        error: { code: 'WS_ERR_INTERNAL' },
+      });
+      expect(Date.now() - started).toBeLessThan(900);
+    } finally {
+      source.delayMs = 20;
+    }
+    expect((await user.subscribe('chat.slow')).ok).toBe(true);
+  }, 30_000);
 
   test('the cache Redis killed under load: every request is still answered from the source, then the cache serves again', async () => {
     const server = await spawnServer(
