@@ -134,8 +134,15 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
       this.poolInstance = pool;
       await pool.connect();
       await assertNoEviction(pool);
+      const cachePool = await connectCachePool({
+        ...cacheRedisTarget(config),
+        name: 'worker-cache',
+        logger: log,
+      });
+      this.cachePool = cachePool;
       this.heartbeat = startHeartbeat(pool, {
         app: this.options.app ?? 'worker',
+        pools: [pool, cachePool],
         intervalMs: config.heartbeatIntervalMs,
         keyPrefix: this.keys.heartbeatPrefix,
         logger: log,
@@ -150,12 +157,6 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
         warnPercent: config.usageWarnPercent,
         ranBy: `${hostname()}:${process.pid}`,
       };
-      const cachePool = await connectCachePool({
-        ...cacheRedisTarget(config),
-        name: 'worker-cache',
-        logger: log,
-      });
-      this.cachePool = cachePool;
       // No logger: during a cache outage every read would log; the pool logs the outage once.
       this.cache = createCache(cachePool, { keyPrefix: 'worker', ignoreErrors: true });
       this.latestReport = new LatestReport(
