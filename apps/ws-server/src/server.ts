@@ -194,6 +194,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         pool,
       );
       this.metricsInstance = metrics;
+      if (this.policyGiven && config.membershipUrl !== '')
+        this.log.warn('WS_MEMBERSHIP_URL is not used: the policy given in code decides chat membership');
       this.membership = this.policyGiven
         ? undefined
         : await createMembershipLookup(config, this.log, metrics.registry);
