@@ -138,6 +138,8 @@ describe('loadConfig', () => {
     ['REALTIME_META_TTL', '400d', 'Invalid REALTIME_META_TTL="400d"'],
     ['WS_DEV_ENDPOINTS', 'maybe', 'Invalid WS_DEV_ENDPOINTS="maybe"; allowed: true or false'],
     ['REDIS_CLUSTER_NODES', 'host-without-port', 'Invalid REDIS_CLUSTER_NODES="host-without-port"'],
+    ['WS_MEMBERSHIP_URL', 'ftp://backend/members', 'Invalid WS_MEMBERSHIP_URL="ftp://backend/members"'],
+    ['WS_MEMBERSHIP_TIMEOUT_MS', '5000', 'allowed: an integer from 100 to 4000 (default 2000)'],
     [
       'LOG_LEVEL',
       'loud',
@@ -168,6 +170,12 @@ describe('loadConfig', () => {
       /REALTIME_META_TTL.*at least the longest channel ttl/,
     );
     expect(() => resolveConfig({ channels: 'nonsense' })).toThrow(/REALTIME_CHANNELS/);
+  });
+
+  test('Cluster and Sentinel exclude each other', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379' })).toThrow(
+      'Invalid REDIS_SENTINELS="b:26379"; allowed: empty when REDIS_CLUSTER_NODES is set',
+    );
   });
 
   test('production requires a real secret and no development endpoints', () => {
