@@ -157,6 +157,28 @@ describe('chat membership from the backend, cached on REDIS_CACHE_URL', () => {
     expect((await user.subscribe('chat.slow')).ok).toBe(true);
   }, 30_000);
 
+  test('a frozen cache Redis (SIGSTOP) costs a lookup at most its 250 ms deadline, never an error', async () => {
+    const server = await spawnServer(
+      serverEnv(core.url, { REDIS_CACHE_URL: cache.url, WS_MEMBERSHIP_URL: sourceUrl }),
+    );
+    const user = client(server, 'frozen-cache');
+    await user.connected();
+    expect((await user.subscribe('chat.ice')).ok).toBe(true);
+    await cache.freeze();
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await user.unsubscribe('chat.ice')).ok).toBe(true);
+        const started = Date.now();
+        expect((await user.subscribe('chat.ice')).ok).toBe(true);
+        // A read and a write of the cache, each bounded by the cache pool's command deadline.
+        expect(Date.now() - started).toBeLessThan(1_500);
+      }
+    } finally {
+      await cache.thaw();
+    }
+    expect(await metric(server, 'redpool_cache_errors_total', 'cache="ws"')).toBeGreaterThan(0);
+  }, 30_000);
+
   test('the cache Redis killed under load: every request is still answered from the source, then the cache serves again', async () => {
     const server = await spawnServer(
       serverEnv(core.url, {
