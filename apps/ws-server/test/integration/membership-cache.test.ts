@@ -62,6 +62,13 @@ const source = new MembershipSource();
 let sourceUrl = '';
 const clients: TestClient[] = [];
 
+/** A ws-server process asking the source for membership and caching the answers on `cache`. */
+function membershipServer(extra: Record<string, string> = {}): Promise<ServerProcess> {
+  return spawnServer(
+    serverEnv(core.url, { REDIS_CACHE_URL: cache.url, WS_MEMBERSHIP_URL: sourceUrl, ...extra }),
+  );
+}
+
 function client(server: ServerProcess, user: string): TestClient {
   const c = new TestClient(server.url, user);
   clients.push(c);
@@ -127,13 +134,7 @@ describe('chat membership from the backend, cached on REDIS_CACHE_URL', () => {
   }, 60_000);
 
   test('a failing or silent source denies with WS_ERR_INTERNAL, is not cached, and the client may retry', async () => {
-    const server = await spawnServer(
-      serverEnv(core.url, {
-        REDIS_CACHE_URL: cache.url,
-        WS_MEMBERSHIP_URL: sourceUrl,
-        WS_MEMBERSHIP_TIMEOUT_MS: '300',
-      }),
-    );
+    const server = await membershipServer({ WS_MEMBERSHIP_TIMEOUT_MS: '300' });
     const user = client(server, 'grace');
     await user.connected();
     for (let i = 1; i <= 2; i++) {
@@ -158,9 +159,7 @@ describe('chat membership from the backend, cached on REDIS_CACHE_URL', () => {
   }, 30_000);
 
   test('a frozen cache Redis (SIGSTOP) costs a lookup at most its 250 ms deadline, never an error', async () => {
-    const server = await spawnServer(
-      serverEnv(core.url, { REDIS_CACHE_URL: cache.url, WS_MEMBERSHIP_URL: sourceUrl }),
-    );
+    const server = await membershipServer();
     const user = client(server, 'frozen-cache');
     await user.connected();
     expect((await user.subscribe('chat.ice')).ok).toBe(true);
@@ -180,13 +179,7 @@ describe('chat membership from the backend, cached on REDIS_CACHE_URL', () => {
   }, 30_000);
 
   test('the cache Redis killed under load: every request is still answered from the source, then the cache serves again', async () => {
-    const server = await spawnServer(
-      serverEnv(core.url, {
-        REDIS_CACHE_URL: cache.url,
-        WS_MEMBERSHIP_URL: sourceUrl,
-        WS_MEMBERSHIP_CACHE_TTL_SECONDS: '60',
-      }),
-    );
+    const server = await membershipServer({ WS_MEMBERSHIP_CACHE_TTL_SECONDS: '60' });
     const users = [...Array(20)].map((_, i) => client(server, `load-${i}`));
     await Promise.all(users.map((u) => u.connected()));
     const failures: unknown[] = [];
