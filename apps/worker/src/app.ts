@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
+import { type Cache, connectCachePool, createCache, registerCacheMetrics } from '@redpool/cache';
+import { cacheRedisTarget, coreRedisTarget } from '@redpool/config';
 import {
   createLogger,
   createPool,
@@ -25,6 +27,7 @@ import {
 import { registerQueueMetrics, registerWorkerMetrics } from './metrics.js';
 import { createNotificationProcessor, type NotificationTransport } from './notifications/processor.js';
 import { assertNoEviction } from './redis-check.js';
+import { LatestReport } from './report/latest-report.js';
 import type { PoolUsageReport } from './report/report.js';
 import { type ReportJobContext, runPoolUsageReport, scheduledSlot } from './report/report-job.js';
 import { registerReportMetrics } from './report/report-metrics.js';
@@ -75,6 +78,10 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
   private reportContext: ReportJobContext | undefined;
   private ops: OpsServer | undefined;
   private closing: Promise<void> | undefined;
+  /** The cache Redis' own pool (`REDIS_CACHE_URL`) and the cache on it. */
+  private cachePool: Pool | undefined;
+  private cache: Cache | undefined;
+  private latestReport: LatestReport | undefined;
   private readonly recentErrors = new Map<string, { at: number; suppressed: number }>();
 
   constructor(private readonly options: WorkerAppOptions) {
@@ -119,7 +126,7 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
         log.warn({ err: err.message }, 'operations server error'),
       );
       const pool = createPool({
-        url: config.redisUrl,
+        ...coreRedisTarget(config),
         name: 'worker',
         maxConnections: config.redisMaxConnections,
         logger: log,
@@ -127,8 +134,15 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
       this.poolInstance = pool;
       await pool.connect();
       await assertNoEviction(pool);
+      const cachePool = await connectCachePool({
+        ...cacheRedisTarget(config),
+        name: 'worker-cache',
+        logger: log,
+      });
+      this.cachePool = cachePool;
       this.heartbeat = startHeartbeat(pool, {
         app: this.options.app ?? 'worker',
+        pools: [pool, cachePool],
         intervalMs: config.heartbeatIntervalMs,
         keyPrefix: this.keys.heartbeatPrefix,
         logger: log,
@@ -143,6 +157,13 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
         warnPercent: config.usageWarnPercent,
         ranBy: `${hostname()}:${process.pid}`,
       };
+      // No logger: during a cache outage every read would log; the pool logs the outage once.
+      this.cache = createCache(cachePool, { keyPrefix: 'worker', ignoreErrors: true });
+      this.latestReport = new LatestReport(
+        this.reportContext.store,
+        this.cache,
+        Math.min(3_600, Math.max(1, Math.round(config.reportIntervalMs / 1_000))),
+      );
       this.setUpMetrics(pool);
       await this.startQueues(pool);
     } catch (err) {
@@ -167,7 +188,7 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
   /** Runs the report now in this process (outside the scheduler), e.g. for tooling. */
   runReportNow(): Promise<PoolUsageReport> {
     if (this.reportContext === undefined) throw new Error('WorkerApp not started');
-    return runPoolUsageReport(this.reportContext, null);
+    return this.runReport(null);
   }
 
   /**
@@ -204,7 +225,9 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
     const onError = (err: Error) => this.log.debug({ err: err.message }, 'metrics collection failed');
     collectDefaultMetrics({ register: this.registry });
     registerPoolMetrics(pool, this.registry);
-    registerReportMetrics(this.registry, async () => (await this.reports.latest())?.report ?? null, onError);
+    if (this.cachePool) registerPoolMetrics(this.cachePool, this.registry);
+    if (this.cache) registerCacheMetrics(this.cache, this.registry);
+    registerReportMetrics(this.registry, () => this.latestReport!.read(), onError);
   }
 
   private bullmqConnection(pool: Pool): Redis {
@@ -271,13 +294,20 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
   private async runScheduledReport(job: Job): Promise<{ processes: number; warnings: number }> {
     if (job.name !== POOL_USAGE_REPORT) throw new Error(`unknown job ${job.name} on ${REPORTS_QUEUE}`);
     try {
-      const report = await runPoolUsageReport(this.reportContext!, scheduledSlot(job));
+      const report = await this.runReport(scheduledSlot(job));
       this.emit('reported', report);
       return { processes: report.totals.processes, warnings: report.warnings.length };
     } catch (err) {
       this.log.error({ err: (err as Error).message, jobId: job.id }, 'pool-usage-report failed');
       throw err;
     }
+  }
+
+  /** One report run: computed, stored in the stream, and written through to the cache. */
+  private async runReport(scheduledAt: number | null): Promise<PoolUsageReport> {
+    const report = await runPoolUsageReport(this.reportContext!, scheduledAt);
+    await this.latestReport?.remember(report);
+    return report;
   }
 
   /** Logs a background error; the same one again within 10 s is counted, not logged (reconnect storms). */
@@ -338,6 +368,7 @@ export class WorkerApp extends EventEmitter<WorkerAppEvents> {
       }),
     );
     await step('pool close', () => this.poolInstance?.close({ timeoutMs: 2_000 }), 3_000);
+    await step('cache pool close', () => this.cachePool?.close({ timeoutMs: 1_000 }), 2_000);
     await step('http close', () => this.ops?.close(), 1_000);
     this.setStatus('closed');
     if (wasReady) log.info({ event: 'worker-stopped', ms: Date.now() - started }, 'worker stopped');

@@ -1,30 +1,30 @@
 import {
+  checkRedisConnection,
+  DEFAULT_REDIS_CONNECTION_SETTINGS,
   type Environment,
   type EnvVariable,
   integer,
-  LOG_LEVELS,
-  oneOf,
+  LOG_LEVEL_VARIABLE,
   pattern,
+  REDIS_CONNECTION_VARIABLES,
+  type RedisConnectionSettings,
   readEnvironment,
   redisUrl,
 } from '@redpool/config';
 import { redactUrl } from '@redpool/pool';
 import {
-  ChannelRules,
-  DEFAULT_CHANNEL_FALLBACK_SPEC,
-  DEFAULT_CHANNEL_RULES_SPEC,
-  DEFAULT_PUBLISHER_OPTIONS,
-  type FanoutMode,
-  MAX_META_TTL_MS,
-  parseDuration,
+  type ChannelRules,
+  checkRealtimeSettings,
+  DEFAULT_REALTIME_SETTINGS,
+  REALTIME_VARIABLES,
+  type RealtimeSettings,
+  settingsChannelRules,
 } from '@redpool/realtime';
 import type { LevelWithSilent } from 'pino';
 import { InvalidConfigError } from './errors.js';
 
 /** The worker's configuration, read from the environment once at start-up by {@link loadConfig}. */
-export interface WorkerConfig {
-  /** Redis for queues, heartbeats and reports (must be `noeviction`). @defaultValue 'redis://127.0.0.1:6379' */
-  redisUrl: string;
+export interface WorkerConfig extends RedisConnectionSettings {
   /** Connection budget of the worker's pool (BullMQ's connections included). @defaultValue 20 */
   redisMaxConnections: number;
   /** Interface of the operations HTTP server (/healthz, /readyz, /metrics). @defaultValue '0.0.0.0' */
@@ -49,24 +49,15 @@ export interface WorkerConfig {
   bullmqPrefix: string;
   /** pino log level. @defaultValue 'info' */
   logLevel: LevelWithSilent;
-  /** The ws-server's key prefix (publish API). @defaultValue 'redpool:ws' */
-  realtimeKeyPrefix: string;
-  /** The ws-server's redis-adapter channel prefix. @defaultValue 'socket.io' */
-  realtimeAdapterPrefix: string;
-  /** The Socket.IO namespace clients connect to. @defaultValue '/' */
-  realtimeNamespace: string;
-  /** The ws-server's channel rules (history capacity and expiry per pattern). @defaultValue DEFAULT_CHANNEL_RULES_SPEC */
-  realtimeChannels: string;
-  /** History bounds of channels no rule matches. @defaultValue DEFAULT_CHANNEL_FALLBACK_SPEC */
-  realtimeChannelFallback: string;
-  /** Which redis-adapter carries messages (`auto`: sharded on Redis 7+). @defaultValue 'auto' */
-  realtimeFanout: 'auto' | FanoutMode;
-  /** How long a channel's epoch and offset outlive its last message. @defaultValue 604800000 (7 days) */
-  realtimeMetaTtlMs: number;
+  /**
+   * The channel streams' settings (`REALTIME_*`), the same as the ws-server's: notifications are
+   * published into them. @defaultValue DEFAULT_REALTIME_SETTINGS
+   */
+  realtime: RealtimeSettings;
 }
 
 export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
-  redisUrl: 'redis://127.0.0.1:6379',
+  ...DEFAULT_REDIS_CONNECTION_SETTINGS,
   redisMaxConnections: 20,
   httpHost: '0.0.0.0',
   httpPort: 9400,
@@ -79,19 +70,17 @@ export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
   keyPrefix: 'redpool',
   bullmqPrefix: 'bull',
   logLevel: 'info',
-  realtimeKeyPrefix: DEFAULT_PUBLISHER_OPTIONS.keyPrefix,
-  realtimeAdapterPrefix: DEFAULT_PUBLISHER_OPTIONS.adapterPrefix,
-  realtimeNamespace: DEFAULT_PUBLISHER_OPTIONS.namespace,
-  realtimeChannels: DEFAULT_CHANNEL_RULES_SPEC,
-  realtimeChannelFallback: DEFAULT_CHANNEL_FALLBACK_SPEC,
-  realtimeFanout: 'auto',
-  realtimeMetaTtlMs: DEFAULT_PUBLISHER_OPTIONS.metaTtlMs,
+  realtime: DEFAULT_REALTIME_SETTINGS,
 });
 
 /** One environment variable: where it goes, what it allows, what it means (used by docs tests too). */
 export type ConfigVariable = EnvVariable<WorkerConfig>;
 
-/** Every variable the worker reads, in the order of docs/configuration.md. */
+/**
+ * Every variable of the worker's configuration: its own, in the order of docs/configuration.md
+ * ("worker"), with the Redis connection variables both apps share ("both apps"). The `REALTIME_*`
+ * variables, shared too, are read into `realtime` from `REALTIME_VARIABLES` of `@redpool/realtime`.
+ */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'REDIS_URL',
@@ -179,69 +168,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'BullMQ key prefix; every producer must use the same one',
     parse: pattern(/^[A-Za-z0-9_.:{}-]{1,64}$/),
   },
-  {
-    name: 'LOG_LEVEL',
-    field: 'logLevel',
-    allowed: `one of ${LOG_LEVELS.join(', ')}`,
-    description: 'pino log level',
-    parse: oneOf(LOG_LEVELS),
-  },
-  {
-    name: 'REALTIME_KEY_PREFIX',
-    field: 'realtimeKeyPrefix',
-    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
-    description:
-      "the ws-server's key prefix: notifications are published through its publish API (@redpool/realtime)",
-    parse: pattern(/^[A-Za-z0-9_.:-]{1,64}$/),
-  },
-  {
-    name: 'REALTIME_ADAPTER_PREFIX',
-    field: 'realtimeAdapterPrefix',
-    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
-    description: "the ws-server's Socket.IO redis-adapter channel prefix",
-    parse: pattern(/^[A-Za-z0-9_.:-]{1,64}$/),
-  },
-  {
-    name: 'REALTIME_NAMESPACE',
-    field: 'realtimeNamespace',
-    allowed: '"/" or "/name" with letters, digits, _ and -',
-    description: 'the Socket.IO namespace clients connect to',
-    parse: pattern(/^\/[A-Za-z0-9_-]*$/),
-  },
-  {
-    name: 'REALTIME_CHANNELS',
-    field: 'realtimeChannels',
-    allowed: 'comma-separated pattern=capacity:ttl, e.g. chat.*=2000:10s,notifications.*=500:24h',
-    description:
-      "the ws-server's channel rules (history capacity and expiry per channel pattern); must match the ws-server's",
-    parse: (raw) => (ChannelRules.parse(raw, DEFAULT_CHANNEL_FALLBACK_SPEC) ? raw : undefined),
-  },
-  {
-    name: 'REALTIME_CHANNEL_FALLBACK',
-    field: 'realtimeChannelFallback',
-    allowed: 'capacity:ttl, e.g. 100:60s',
-    description: "history bounds of channels no rule matches; must match the ws-server's",
-    parse: (raw) => (ChannelRules.parse('', raw) ? raw : undefined),
-  },
-  {
-    name: 'REALTIME_FANOUT',
-    field: 'realtimeFanout',
-    allowed: 'auto, classic or sharded',
-    description:
-      "which redis-adapter carries messages (auto: sharded pub/sub on Redis 7+, classic before); must match the ws-server's",
-    parse: oneOf(['auto', 'classic', 'sharded']),
-  },
-  {
-    name: 'REALTIME_META_TTL',
-    field: 'realtimeMetaTtlMs',
-    allowed: 'a duration (10s, 24h, 7d) from the longest channel ttl to 365d',
-    description: "how long a channel's epoch and offset outlive its last message; must match the ws-server's",
-    defaultText: '7d',
-    parse: (raw) => {
-      const ms = parseDuration(raw, 'REALTIME_META_TTL');
-      return ms <= MAX_META_TTL_MS ? ms : undefined;
-    },
-  },
+  LOG_LEVEL_VARIABLE,
+  ...REDIS_CONNECTION_VARIABLES,
 ];
 
 /**
@@ -255,19 +183,16 @@ export function loadConfig(env: Environment = process.env): WorkerConfig {
     defaults: DEFAULT_WORKER_CONFIG,
     invalidValue: InvalidConfigError,
   });
-  return validateConfig(config);
+  const realtime = readEnvironment(env, REALTIME_VARIABLES, {
+    defaults: DEFAULT_REALTIME_SETTINGS,
+    invalidValue: InvalidConfigError,
+  });
+  return validateConfig({ ...config, realtime });
 }
 
 /** The channel rules of a configuration (the ws-server's `REALTIME_CHANNELS`). */
-export function channelRules(
-  config: Pick<WorkerConfig, 'realtimeChannels' | 'realtimeChannelFallback'>,
-): ChannelRules {
-  return ChannelRules.parse(
-    config.realtimeChannels,
-    config.realtimeChannelFallback,
-    'REALTIME_CHANNELS',
-    'REALTIME_CHANNEL_FALLBACK',
-  );
+export function channelRules(config: Pick<WorkerConfig, 'realtime'>): ChannelRules {
+  return settingsChannelRules(config.realtime);
 }
 
 /**
@@ -275,14 +200,8 @@ export function channelRules(
  * @throws InvalidConfigError naming the variable to change.
  */
 export function validateConfig(config: WorkerConfig): WorkerConfig {
-  const longest = channelRules(config).maxTtlMs;
-  if (config.realtimeMetaTtlMs < longest) {
-    throw new InvalidConfigError(
-      'REALTIME_META_TTL',
-      `${config.realtimeMetaTtlMs}ms`,
-      `at least the longest channel ttl (${longest}ms)`,
-    );
-  }
+  checkRedisConnection(config, InvalidConfigError);
+  checkRealtimeSettings(config.realtime, InvalidConfigError);
   return config;
 }
 

@@ -1,3 +1,4 @@
+import { matchesGlob } from '@redpool/realtime';
 import type { TokenClaims } from './jwt.js';
 
 /** The authenticated user of a connection. */
@@ -27,7 +28,7 @@ export type ChatMembership = (user: User, room: string) => boolean | Promise<boo
 export const defaultChatMembership: ChatMembership = (user, room) => {
   const rooms = user.claims.rooms;
   if (rooms === undefined) return true;
-  return Array.isArray(rooms) && rooms.some((r) => typeof r === 'string' && globMatch(r, room));
+  return Array.isArray(rooms) && rooms.some((r) => typeof r === 'string' && matchesGlob(r, room));
 };
 
 /**
@@ -53,13 +54,4 @@ export function createDefaultAuthorizer(chatMembership: ChatMembership = default
       return chatMembership(user, channel.slice('chat.'.length));
     return false;
   };
-}
-
-function globMatch(pattern: string, value: string): boolean {
-  if (!pattern.includes('*')) return pattern === value;
-  const body = pattern
-    .split('*')
-    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`).test(value);
 }

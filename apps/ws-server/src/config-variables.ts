@@ -1,22 +1,23 @@
-import { boolean, type EnvVariable, integer, LOG_LEVELS, oneOf, pattern, redisUrl } from '@redpool/config';
-import { redactUrl } from '@redpool/pool';
 import {
-  ChannelRules,
-  DEFAULT_CHANNEL_FALLBACK_SPEC,
-  MAX_META_TTL_MS,
-  parseDuration,
-} from '@redpool/realtime';
+  boolean,
+  type EnvVariable,
+  integer,
+  LOG_LEVEL_VARIABLE,
+  pattern,
+  REDIS_CONNECTION_VARIABLES,
+  redisUrl,
+} from '@redpool/config';
+import { redactUrl } from '@redpool/pool';
+import { REALTIME_VARIABLES } from '@redpool/realtime';
 import type { WsConfig } from './config.js';
 
 /** One environment variable the ws-server reads: its name, field, allowed values, parser and docs. */
-export type ConfigVariable = EnvVariable<WsConfig> & {
-  /** Shared with the worker and every other publisher: must have the same value everywhere. */
-  readonly shared?: boolean;
-};
+export type ConfigVariable = EnvVariable<WsConfig>;
 
-const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
-
-/** Every variable the ws-server reads, in the order of docs/configuration.md. */
+/**
+ * Every variable the ws-server reads: its own, in the order of docs/configuration.md ("ws-server"),
+ * with the Redis connection and `REALTIME_*` variables both apps share ("both apps").
+ */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'WS_HOST',
@@ -40,18 +41,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     redact: redactUrl,
     parse: redisUrl,
   },
-  {
-    name: 'WS_REDIS_CLUSTER_NODES',
-    field: 'redisClusterNodes',
-    allowed: 'comma-separated host:port seed nodes',
-    description:
-      'use Redis Cluster with these seed nodes; REDIS_URL then only supplies user, password and TLS (empty: one Redis at REDIS_URL)',
-    defaultText: '(empty)',
-    parse: (raw) => {
-      const nodes = raw.split(',').map((s) => s.trim());
-      return nodes.every((n) => /^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(n)) ? nodes : undefined;
-    },
-  },
+  ...REDIS_CONNECTION_VARIABLES,
   {
     name: 'WS_REDIS_MAX_CONNECTIONS',
     field: 'redisMaxConnections',
@@ -59,6 +49,33 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description:
       "connection budget of the server's pool: the shared lane plus the adapter's publish and subscribe connections",
     parse: integer(4, 10_000),
+  },
+  {
+    name: 'WS_MEMBERSHIP_URL',
+    field: 'membershipUrl',
+    allowed: 'an http:// or https:// URL, or empty',
+    description:
+      'chat membership source of the backend: GET <url>?user=<id>&room=<room> answers {"member": true} or {"member": false}; answers are cached on REDIS_CACHE_URL (empty: the token\'s `rooms` claim decides)',
+    defaultText: '(empty)',
+    parse: (raw) => {
+      const { protocol } = new URL(raw);
+      return protocol === 'http:' || protocol === 'https:' ? raw : undefined;
+    },
+  },
+  {
+    name: 'WS_MEMBERSHIP_CACHE_TTL_SECONDS',
+    field: 'membershipCacheTtlSeconds',
+    allowed: 'an integer from 1 to 86400',
+    description: 'how long a membership answer is cached; a removed member may keep access this long',
+    parse: integer(1, 86_400),
+  },
+  {
+    name: 'WS_MEMBERSHIP_TIMEOUT_MS',
+    field: 'membershipTimeoutMs',
+    allowed: 'an integer from 100 to 4000',
+    description:
+      'deadline of one membership lookup; past it the request fails with WS_ERR_INTERNAL (try again), never admitted',
+    parse: integer(100, 4_000),
   },
   {
     name: 'WS_JWT_SECRET',
@@ -161,76 +178,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     defaultText: '<hostname>-<pid>',
     parse: pattern(/^[A-Za-z0-9_.:-]{1,128}$/),
   },
-  {
-    name: 'LOG_LEVEL',
-    field: 'logLevel',
-    allowed: `one of ${LOG_LEVELS.join(', ')}`,
-    description: 'pino log level',
-    parse: oneOf(LOG_LEVELS),
-  },
-  {
-    name: 'REALTIME_CHANNELS',
-    field: 'channels',
-    allowed: 'comma-separated pattern=capacity:ttl (capacity 1-1000000, ttl 100ms-30d), first match wins',
-    description:
-      'history capacity and expiry per channel pattern; every publisher (the worker) must use the same',
-    shared: true,
-    parse: (raw) => (ChannelRules.parse(raw, DEFAULT_CHANNEL_FALLBACK_SPEC) ? raw : undefined),
-  },
-  {
-    name: 'REALTIME_CHANNEL_FALLBACK',
-    field: 'channelFallback',
-    allowed: 'capacity:ttl, e.g. 100:60s',
-    description: 'history bounds of channels no pattern matches',
-    shared: true,
-    parse: (raw) => (ChannelRules.parse('', raw) ? raw : undefined),
-  },
-  {
-    name: 'REALTIME_KEY_PREFIX',
-    field: 'keyPrefix',
-    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
-    description: 'prefix of the history keys (`<prefix>:{<channel>}:history`, `…:meta`)',
-    shared: true,
-    parse: pattern(PREFIX),
-  },
-  {
-    name: 'REALTIME_ADAPTER_PREFIX',
-    field: 'adapterPrefix',
-    allowed: '1-64 characters of A-Z a-z 0-9 _ . : -',
-    description: "the Socket.IO redis-adapter's channel prefix",
-    shared: true,
-    parse: pattern(PREFIX),
-  },
-  {
-    name: 'REALTIME_NAMESPACE',
-    field: 'namespace',
-    allowed: '"/" or "/name" with letters, digits, _ and -',
-    description: 'the Socket.IO namespace clients connect to',
-    shared: true,
-    parse: pattern(/^\/[A-Za-z0-9_-]*$/),
-  },
-  {
-    name: 'REALTIME_FANOUT',
-    field: 'fanout',
-    allowed: 'auto, classic or sharded',
-    description:
-      'which redis-adapter carries messages: auto picks sharded pub/sub on Redis 7+ (standalone or Cluster), classic before',
-    shared: true,
-    parse: oneOf(['auto', 'classic', 'sharded']),
-  },
-  {
-    name: 'REALTIME_META_TTL',
-    field: 'metaTtlMs',
-    allowed: 'a duration (10s, 24h, 7d) from the longest channel ttl to 365d',
-    description:
-      "how long a channel's epoch and offset outlive its last message (then offsets restart in a new epoch)",
-    defaultText: '7d',
-    shared: true,
-    parse: (raw) => {
-      const ms = parseDuration(raw, 'REALTIME_META_TTL');
-      return ms <= MAX_META_TTL_MS ? ms : undefined;
-    },
-  },
+  LOG_LEVEL_VARIABLE,
+  ...REALTIME_VARIABLES,
   {
     name: 'WS_DRAIN_GRACE_SECONDS',
     field: 'drainGraceSeconds',

@@ -1,11 +1,18 @@
 import { hostname } from 'node:os';
-import { type Environment, formatDefault, readEnvironment } from '@redpool/config';
 import {
-  ChannelRules,
-  DEFAULT_CHANNEL_FALLBACK_SPEC,
-  DEFAULT_CHANNEL_RULES_SPEC,
-  DEFAULT_PUBLISHER_OPTIONS,
-  type FanoutMode,
+  checkRedisConnection,
+  DEFAULT_REDIS_CONNECTION_SETTINGS,
+  type Environment,
+  formatDefault,
+  type RedisConnectionSettings,
+  readEnvironment,
+} from '@redpool/config';
+import {
+  type ChannelRules,
+  checkRealtimeSettings,
+  DEFAULT_REALTIME_SETTINGS,
+  type RealtimeSettings,
+  settingsChannelRules,
 } from '@redpool/realtime';
 import type { LevelWithSilent } from 'pino';
 import { CONFIG_VARIABLES, type ConfigVariable } from './config-variables.js';
@@ -14,17 +21,19 @@ import { InvalidConfigError } from './errors.js';
 export { CONFIG_VARIABLES, type ConfigVariable } from './config-variables.js';
 
 /** The ws-server's configuration, read from the environment once at start-up by {@link loadConfig}. */
-export interface WsConfig {
+export interface WsConfig extends RedisConnectionSettings, RealtimeSettings {
   /** Interface to listen on. @defaultValue '0.0.0.0' */
   host: string;
   /** Port of Socket.IO, the page and the operations endpoints; 0 picks a free one. @defaultValue 3000 */
   port: number;
-  /** Redis for history, fan-out and the adapter (noeviction). @defaultValue 'redis://127.0.0.1:6379' */
-  redisUrl: string;
-  /** Redis Cluster seed nodes (`host:port,…`); when set, `redisUrl` only supplies credentials/TLS. @defaultValue [] */
-  redisClusterNodes: string[];
   /** Connection budget of the server's pool (shared lane, adapter pub and sub included). @defaultValue 10 */
   redisMaxConnections: number;
+  /** The backend's chat membership source (HTTP); empty: the token's `rooms` claim decides. @defaultValue '' */
+  membershipUrl: string;
+  /** How long a membership answer is cached on the cache Redis, s. @defaultValue 30 */
+  membershipCacheTtlSeconds: number;
+  /** Deadline of one membership lookup, ms. @defaultValue 2000 */
+  membershipTimeoutMs: number;
   /** HMAC-SHA256 secret of client tokens. Required when NODE_ENV=production. @defaultValue a development secret */
   jwtSecret: string;
   /** Required `iss` claim, if set. @defaultValue '' */
@@ -53,20 +62,6 @@ export interface WsConfig {
   instanceId: string;
   /** pino log level. @defaultValue 'info' */
   logLevel: LevelWithSilent;
-  /** Channel rules `pattern=capacity:ttl,…`, shared with every publisher. @defaultValue DEFAULT_CHANNEL_RULES_SPEC */
-  channels: string;
-  /** History bounds `capacity:ttl` of channels no rule matches. @defaultValue DEFAULT_CHANNEL_FALLBACK_SPEC */
-  channelFallback: string;
-  /** Prefix of every Redis key. @defaultValue 'redpool:ws' */
-  keyPrefix: string;
-  /** The redis-adapter's channel prefix. @defaultValue 'socket.io' */
-  adapterPrefix: string;
-  /** The Socket.IO namespace clients connect to. @defaultValue '/' */
-  namespace: string;
-  /** `auto` (sharded adapter on Redis 7+ and Cluster 7+, classic before), `classic` or `sharded`. @defaultValue 'auto' */
-  fanout: 'auto' | FanoutMode;
-  /** How long a channel's epoch and offset outlive its last activity, ms. @defaultValue 604800000 (7 days) */
-  metaTtlMs: number;
   /** How long a drain (SIGTERM, SIGINT, a supervisor restart) may take before the rest are closed, s. @defaultValue 30 */
   drainGraceSeconds: number;
   /** Connections asked to reconnect elsewhere per drain batch (raised so that all are asked within half the grace period). @defaultValue 100 */
@@ -91,9 +86,11 @@ export const DEV_JWT_SECRET = 'redpool-development-secret-do-not-use-in-producti
 export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
   host: '0.0.0.0',
   port: 3000,
-  redisUrl: 'redis://127.0.0.1:6379',
-  redisClusterNodes: [],
+  ...DEFAULT_REDIS_CONNECTION_SETTINGS,
   redisMaxConnections: 10,
+  membershipUrl: '',
+  membershipCacheTtlSeconds: 30,
+  membershipTimeoutMs: 2_000,
   jwtSecret: DEV_JWT_SECRET,
   jwtIssuer: '',
   jwtAudience: '',
@@ -108,13 +105,7 @@ export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
   recoveryMaxMessages: 0,
   instanceId: `${hostname()}-${process.pid}`,
   logLevel: 'info',
-  channels: DEFAULT_CHANNEL_RULES_SPEC,
-  channelFallback: DEFAULT_CHANNEL_FALLBACK_SPEC,
-  keyPrefix: DEFAULT_PUBLISHER_OPTIONS.keyPrefix,
-  adapterPrefix: DEFAULT_PUBLISHER_OPTIONS.adapterPrefix,
-  namespace: DEFAULT_PUBLISHER_OPTIONS.namespace,
-  fanout: 'auto',
-  metaTtlMs: DEFAULT_PUBLISHER_OPTIONS.metaTtlMs,
+  ...DEFAULT_REALTIME_SETTINGS,
   drainGraceSeconds: 30,
   drainBatchSize: 100,
   drainBatchIntervalMs: 100,
@@ -124,8 +115,6 @@ export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
   workers: 0,
   workerReadyTimeoutMs: 30_000,
 });
-
-/** One environment variable: where it goes, what it allows, what it means (docs/configuration.md lists them all). */
 
 /**
  * Reads and validates the configuration, in one place. Unset or empty variables take their
@@ -156,30 +145,20 @@ export function loadConfig(env: Environment = process.env): WsConfig {
  * @throws InvalidConfigError naming the variable to change.
  */
 export function validateConfig(config: WsConfig): WsConfig {
-  const rules = channelRules(config);
+  checkRedisConnection(config, InvalidConfigError);
+  checkRealtimeSettings(config, InvalidConfigError);
   if (config.maxFrameBytes <= config.maxPayloadBytes)
     throw new InvalidConfigError(
       'WS_MAX_FRAME_BYTES',
       String(config.maxFrameBytes),
       `more than WS_MAX_PAYLOAD_BYTES=${config.maxPayloadBytes}`,
     );
-  if (config.metaTtlMs < rules.maxTtlMs)
-    throw new InvalidConfigError(
-      'REALTIME_META_TTL',
-      `${config.metaTtlMs}ms`,
-      `at least the longest channel ttl (${rules.maxTtlMs}ms)`,
-    );
   return config;
 }
 
 /** The parsed channel rules of a configuration. */
 export function channelRules(config: Pick<WsConfig, 'channels' | 'channelFallback'>): ChannelRules {
-  return ChannelRules.parse(
-    config.channels,
-    config.channelFallback,
-    'REALTIME_CHANNELS',
-    'REALTIME_CHANNEL_FALLBACK',
-  );
+  return settingsChannelRules(config);
 }
 
 /** The configuration with defaults filled in, for tests and embedding. */

@@ -1,33 +1,19 @@
+import { coreRedisTarget } from '@redpool/config';
 import { createPool, type Pool } from '@redpool/pool';
 import type { Logger } from 'pino';
 import type { WsConfig } from './config.js';
 
 /**
- * The one pool every Redis connection of the server comes from: the shared lane for history and
- * publishes, and the fan-out's dedicated publish/subscribe connections. On Cluster the nodes come
- * from `REDIS_CLUSTER_NODES` and the credentials and TLS from `REDIS_URL`.
+ * The one pool every core Redis connection of the server comes from: the shared lane for history
+ * and publishes, and the fan-out's dedicated publish/subscribe connections. One Redis at
+ * `REDIS_URL`, a Cluster (`REDIS_CLUSTER_NODES`) or a Sentinel-managed master (`REDIS_SENTINELS`),
+ * chosen the same way as the worker's.
  */
 export function createServerPool(config: WsConfig, log: Logger): Pool {
   return createPool({
-    ...(config.redisClusterNodes.length > 0
-      ? { cluster: { nodes: config.redisClusterNodes }, ...credentialsOf(config.redisUrl) }
-      : { url: config.redisUrl }),
+    ...coreRedisTarget(config),
     name: 'ws',
     maxConnections: config.redisMaxConnections,
     logger: log,
   });
-}
-
-/** User, password and TLS of a redis:// URL, for Cluster nodes. */
-function credentialsOf(url: string): { username?: string; password?: string; tls?: boolean } {
-  try {
-    const u = new URL(url);
-    return {
-      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-      ...(u.protocol === 'rediss:' ? { tls: true } : {}),
-    };
-  } catch {
-    return {};
-  }
 }

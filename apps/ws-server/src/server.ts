@@ -30,6 +30,7 @@ import {
 } from './engine-sessions.js';
 import { Fanout } from './fanout.js';
 import { createRequestHandler } from './http.js';
+import { createMembershipLookup, type MembershipLookup } from './membership.js';
 import { WsMetrics } from './metrics.js';
 import { RedisHealth } from './redis-health.js';
 import { createServerPool } from './redis-pool.js';
@@ -79,7 +80,10 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private currentStatus: WsServerStatus = 'idle';
   private readyState = false;
   private startedAt = 0;
-  private readonly authorize: Authorizer;
+  private authorize: Authorizer;
+  /** Policy given in code: `WS_MEMBERSHIP_URL` does not replace it. */
+  private readonly policyGiven: boolean;
+  private membership: MembershipLookup | undefined;
   private pool: Pool | undefined;
   private publisherInstance: Publisher | undefined;
   private fanout: Fanout | undefined;
@@ -105,6 +109,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       instance: this.config.instanceId,
     });
     this.authorize = options.authorize ?? createDefaultAuthorizer(options.chatMembership);
+    this.policyGiven = options.authorize !== undefined || options.chatMembership !== undefined;
     this.worker = options.worker;
   }
 
@@ -189,6 +194,12 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         pool,
       );
       this.metricsInstance = metrics;
+      if (this.policyGiven && config.membershipUrl !== '')
+        this.log.warn('WS_MEMBERSHIP_URL is not used: the policy given in code decides chat membership');
+      this.membership = this.policyGiven
+        ? undefined
+        : await createMembershipLookup(config, this.log, metrics.registry);
+      if (this.membership) this.authorize = createDefaultAuthorizer(this.membership.membership);
       const hub = new ChannelHub({
         publisher,
         metrics,
@@ -257,7 +268,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.setStatus('running');
       this.setReady(true);
       health.start();
-      this.heartbeat = startHeartbeat(pool, { app: 'ws-server', pools: [pool], logger: this.log });
+      this.heartbeat = startHeartbeat(pool, { app: 'ws-server', pools: this.pools(), logger: this.log });
       const url = this.worker ? undefined : this.address.url;
       this.log.info(
         {
@@ -393,8 +404,13 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       subscriptions: this.hub?.subscriptionCount ?? 0,
       channels: this.hub?.size ?? 0,
       drain: this.drainStatus(),
-      pools: this.pool ? [this.pool.stats()] : [],
+      pools: this.pools().map((p) => p.stats()),
     };
+  }
+
+  /** The core pool and, with a membership source, the cache Redis' pool. */
+  private pools(): Pool[] {
+    return [this.pool, this.membership?.pool].filter((p): p is Pool => p !== undefined);
   }
 
   private attach(nsp: Namespace): void {
@@ -490,6 +506,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     await this.fanout?.close().catch(() => undefined);
     // Bounded: pool.close() waits for dedicated connections that ioredis may leave 'reconnecting'
     // when they are disconnected while Redis is down.
+    if (this.membership)
+      await withTimeout(this.membership.pool.close({ timeoutMs: 1_000 }), 2_000).catch(() => undefined);
     if (this.pool)
       await withTimeout(this.pool.close({ timeoutMs: 2_000 }), 3_000).catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'Redis connections not closed cleanly'),

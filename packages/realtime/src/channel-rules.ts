@@ -1,5 +1,7 @@
 import { formatDuration, parseDuration } from './duration.js';
 import { InvalidOptionError } from './errors.js';
+import { globToRegExp } from './glob.js';
+import { isValidChannel } from './names.js';
 
 /** History bounds of the channels matching one pattern. */
 export interface ChannelRule {
@@ -64,7 +66,8 @@ export class ChannelRules {
           'comma-separated pattern=capacity:ttl, e.g. chat.*=2000:10s',
         );
       const pattern = item.slice(0, eq).trim();
-      if (!/^[A-Za-z0-9_.:@=*-]+$/.test(pattern))
+      // A pattern is a channel name in which `*` may stand for any run of characters.
+      if (!isValidChannel(pattern.replaceAll('*', '_')))
         throw new InvalidOptionError(
           field,
           pattern,
@@ -123,12 +126,4 @@ function validateRule(rule: ChannelRule, field: string): void {
 
 function capacityAllowed(): string {
   return `an integer from ${CAPACITY_RANGE.min} to ${CAPACITY_RANGE.max}`;
-}
-
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`);
 }

@@ -18,6 +18,7 @@ export {
 } from './errors.js';
 export { detectFanoutMode, redisMajorVersion } from './fanout-mode.js';
 export { buildFanoutFrame, FANOUT_UID, type FanoutFrame, type FanoutMode, MESSAGE_EVENT } from './frames.js';
+export { globToRegExp, matchesGlob } from './glob.js';
 export { StreamKeys } from './keys.js';
 export { assertChannel, isValidChannel, MAX_CHANNEL_LENGTH } from './names.js';
 export {
@@ -36,3 +37,11 @@ export {
   type PublishResult,
   type RecoverFrom,
 } from './publisher.js';
+export {
+  checkRealtimeSettings,
+  DEFAULT_REALTIME_SETTINGS,
+  REALTIME_VARIABLES,
+  type RealtimeSettings,
+  settingsChannelRules,
+  settingsPublisherOptions,
+} from './settings.js';

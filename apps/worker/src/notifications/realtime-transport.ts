@@ -1,6 +1,11 @@
 import type { Pool } from '@redpool/pool';
-import { createPublisher, type Publisher, type PublisherOptions } from '@redpool/realtime';
-import { channelRules, type WorkerConfig } from '../config.js';
+import {
+  createPublisher,
+  type Publisher,
+  type PublisherOptions,
+  settingsPublisherOptions,
+} from '@redpool/realtime';
+import type { WorkerConfig } from '../config.js';
 import type { NotificationMessage } from './notification.js';
 import type { NotificationTransport } from './processor.js';
 
@@ -41,12 +46,5 @@ export function createRealtimeTransport(
 
 /** The publish API options of a worker configuration (they must match the ws-server's). */
 export function publisherOptions(config: WorkerConfig): PublisherOptions {
-  return {
-    keyPrefix: config.realtimeKeyPrefix,
-    adapterPrefix: config.realtimeAdapterPrefix,
-    namespace: config.realtimeNamespace,
-    channels: channelRules(config),
-    fanout: config.realtimeFanout,
-    metaTtlMs: config.realtimeMetaTtlMs,
-  };
+  return settingsPublisherOptions(config.realtime);
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createPool, type Pool } from '@redpool/pool';
 import type { Publication } from '@redpool/realtime';
+import { DEFAULT_REALTIME_SETTINGS } from '@redpool/realtime';
 import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
 import {
   createWsServer,
@@ -85,8 +86,7 @@ beforeAll(async () => {
       httpPort: 0,
       keyPrefix: 'e2e',
       bullmqPrefix: 'e2e',
-      realtimeKeyPrefix: WS_PREFIX,
-      realtimeAdapterPrefix: ADAPTER_PREFIX,
+      realtime: { ...DEFAULT_REALTIME_SETTINGS, keyPrefix: WS_PREFIX, adapterPrefix: ADAPTER_PREFIX },
     }),
     transport: (p, c) => createRealtimeTransport(p, publisherOptions(c)),
     logger: memoryLogger('silent').log,

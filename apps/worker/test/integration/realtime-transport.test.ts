@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createPool, type Pool } from '@redpool/pool';
-import { createPublisher } from '@redpool/realtime';
+import { createPublisher, DEFAULT_REALTIME_SETTINGS } from '@redpool/realtime';
 import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
 import { createWorkerApp, type WorkerApp } from '../../src/app.js';
 import { resolveConfig } from '../../src/config.js';
@@ -19,7 +19,7 @@ const config = () =>
     httpPort: 0,
     keyPrefix: 'rt',
     bullmqPrefix: 'rt',
-    realtimeKeyPrefix: 'rt:ws',
+    realtime: { ...DEFAULT_REALTIME_SETTINGS, keyPrefix: 'rt:ws' },
   });
 
 beforeAll(async () => {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
+import { REDIS_CONNECTION_VARIABLES } from '@redpool/config';
+import { REALTIME_VARIABLES } from '@redpool/realtime';
 import { CONFIG_VARIABLES, DEFAULT_WORKER_CONFIG, loadConfig } from '../../src/config.js';
 import { InvalidConfigError } from '../../src/errors.js';
 
@@ -44,7 +46,7 @@ describe('loadConfig', () => {
       httpPort: 0,
       logLevel: 'debug',
       bullmqPrefix: '{bull}',
-      realtimeChannels: 'notifications.*=100:1h',
+      realtime: { channels: 'notifications.*=100:1h' },
       notificationConcurrency: 4,
       shutdownTimeoutMs: 10_000,
     });
@@ -84,7 +86,7 @@ describe('loadConfig', () => {
   });
 
   test('REALTIME_META_TTL must cover the longest channel ttl, as in the ws-server', () => {
-    expect(loadConfig({ REALTIME_META_TTL: '30d' }).realtimeMetaTtlMs).toBe(30 * 86_400_000);
+    expect(loadConfig({ REALTIME_META_TTL: '30d' }).realtime.metaTtlMs).toBe(30 * 86_400_000);
     expect(() => loadConfig({ REALTIME_META_TTL: '1h' })).toThrow(
       'Invalid REALTIME_META_TTL="3600000ms"; allowed: at least the longest channel ttl (86400000ms)',
     );
@@ -97,18 +99,30 @@ describe('loadConfig', () => {
   });
 });
 
-describe('docs/configuration.md, ## worker', () => {
-  test.each(CONFIG_VARIABLES.map((v) => [v.name, v] as const))(
-    'documents %s with its default',
-    (name, variable) => {
-      const row = rows.find((cells) => cells[1] === `\`${name}\``);
-      expect(row).toBeDefined();
-      expect(row?.[2]).toBe(`\`${variable.defaultText ?? String(DEFAULT_WORKER_CONFIG[variable.field])}\``);
+/** The worker's own variables; the Redis connection ones are documented in "## both apps". */
+const SHARED = new Set(REDIS_CONNECTION_VARIABLES.map((v) => v.name));
+const OWN = CONFIG_VARIABLES.filter((v) => !SHARED.has(v.name));
+const bothApps = docs.slice(docs.indexOf('## both apps')).split(/\n## (?!both apps)/)[0] ?? '';
+
+describe('docs/configuration.md, ## both apps', () => {
+  test.each([...REDIS_CONNECTION_VARIABLES, ...REALTIME_VARIABLES].map((v) => [v.name] as const))(
+    'documents %s, which the worker reads too',
+    (name) => {
+      expect(bothApps).toContain(`| \`${name}\``);
+      expect(CONFIG_VARIABLES.some((v) => v.name === name) || name.startsWith('REALTIME_')).toBe(true);
     },
   );
+});
+
+describe('docs/configuration.md, ## worker', () => {
+  test.each(OWN.map((v) => [v.name, v] as const))('documents %s with its default', (name, variable) => {
+    const row = rows.find((cells) => cells[1] === `\`${name}\``);
+    expect(row).toBeDefined();
+    expect(row?.[2]).toBe(`\`${variable.defaultText ?? String(DEFAULT_WORKER_CONFIG[variable.field])}\``);
+  });
 
   test('documents no variable the worker does not read', () => {
     const documented = rows.map((cells) => /^`([A-Z_]+)`$/.exec(cells[1] ?? '')?.[1]).filter(Boolean);
-    expect(documented.sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
+    expect(documented.sort()).toEqual(OWN.map((v) => v.name).sort());
   });
 });

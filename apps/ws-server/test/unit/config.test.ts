@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
+import { REDIS_CONNECTION_VARIABLES } from '@redpool/config';
+import { REALTIME_VARIABLES } from '@redpool/realtime';
 import {
   CONFIG_VARIABLES,
   DEFAULT_WS_CONFIG,
@@ -31,8 +33,13 @@ describe('loadConfig', () => {
       WS_HOST: '127.0.0.1',
       WS_PORT: ' 4000 ',
       REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
-      WS_REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000',
+      REDIS_SENTINEL_NAME: 'core',
+      REDIS_CACHE_URL: 'redis://cache.internal:6379',
       WS_REDIS_MAX_CONNECTIONS: '32',
+      WS_MEMBERSHIP_URL: 'http://backend.internal/membership',
+      WS_MEMBERSHIP_CACHE_TTL_SECONDS: '60',
+      WS_MEMBERSHIP_TIMEOUT_MS: '500',
       WS_JWT_SECRET: SECRET,
       WS_JWT_ISSUER: 'https://auth',
       WS_JWT_AUDIENCE: 'chat',
@@ -69,7 +76,13 @@ describe('loadConfig', () => {
       port: 4000,
       redisUrl: 'rediss://user:pw@redis.internal:6380/2',
       redisClusterNodes: ['10.0.0.1:7000', '10.0.0.2:7000'],
+      redisSentinels: [],
+      redisSentinelName: 'core',
+      redisCacheUrl: 'redis://cache.internal:6379',
       redisMaxConnections: 32,
+      membershipUrl: 'http://backend.internal/membership',
+      membershipCacheTtlSeconds: 60,
+      membershipTimeoutMs: 500,
       jwtSecret: SECRET,
       jwtIssuer: 'https://auth',
       jwtAudience: 'chat',
@@ -124,7 +137,9 @@ describe('loadConfig', () => {
     ['REALTIME_META_TTL', 'forever', 'Invalid REALTIME_META_TTL="forever"'],
     ['REALTIME_META_TTL', '400d', 'Invalid REALTIME_META_TTL="400d"'],
     ['WS_DEV_ENDPOINTS', 'maybe', 'Invalid WS_DEV_ENDPOINTS="maybe"; allowed: true or false'],
-    ['WS_REDIS_CLUSTER_NODES', 'host-without-port', 'Invalid WS_REDIS_CLUSTER_NODES="host-without-port"'],
+    ['REDIS_CLUSTER_NODES', 'host-without-port', 'Invalid REDIS_CLUSTER_NODES="host-without-port"'],
+    ['WS_MEMBERSHIP_URL', 'ftp://backend/members', 'Invalid WS_MEMBERSHIP_URL="ftp://backend/members"'],
+    ['WS_MEMBERSHIP_TIMEOUT_MS', '5000', 'allowed: an integer from 100 to 4000 (default 2000)'],
     [
       'LOG_LEVEL',
       'loud',
@@ -157,6 +172,12 @@ describe('loadConfig', () => {
     expect(() => resolveConfig({ channels: 'nonsense' })).toThrow(/REALTIME_CHANNELS/);
   });
 
+  test('Cluster and Sentinel exclude each other', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379' })).toThrow(
+      'Invalid REDIS_SENTINELS="b:26379"; allowed: empty when REDIS_CLUSTER_NODES is set',
+    );
+  });
+
   test('production requires a real secret and no development endpoints', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
       /WS_JWT_SECRET.*required when NODE_ENV=production/,
@@ -170,20 +191,45 @@ describe('loadConfig', () => {
   });
 });
 
-describe('docs/configuration.md, ## ws-server', () => {
-  test.each(CONFIG_VARIABLES.map((v) => [v.name, v] as const))(
-    'documents %s with its default',
+/** The variables both apps read, documented once in "## both apps". */
+const SHARED = new Set([...REDIS_CONNECTION_VARIABLES, ...REALTIME_VARIABLES].map((v) => v.name));
+const OWN = CONFIG_VARIABLES.filter((v) => !SHARED.has(v.name));
+const bothApps = docs.slice(docs.indexOf('## both apps')).split(/\n## (?!both apps)/)[0] ?? '';
+const sharedRows = bothApps
+  .split('\n')
+  .filter((line) => line.startsWith('|'))
+  .map((line) => line.split(/(?<!\\)\|/).map((cell) => cell.trim()));
+
+describe('docs/configuration.md, ## both apps', () => {
+  test.each(CONFIG_VARIABLES.filter((v) => SHARED.has(v.name)).map((v) => [v.name, v] as const))(
+    'documents %s with its default and range',
     (name, variable) => {
-      const row = rows.find((cells) => cells[1] === `\`${name}\``);
-      expect(row).toBeDefined();
+      const row = sharedRows.find((cells) => cells[1] === `\`${name}\``);
       expect(row?.[2]).toBe(`\`${defaultText(variable)}\``);
       expect(row?.[3]).toBe(variable.allowed);
     },
   );
 
+  test('the ws-server reads every variable of both apps', () => {
+    expect(
+      CONFIG_VARIABLES.filter((v) => SHARED.has(v.name))
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual([...SHARED].sort());
+  });
+});
+
+describe('docs/configuration.md, ## ws-server', () => {
+  test.each(OWN.map((v) => [v.name, v] as const))('documents %s with its default', (name, variable) => {
+    const row = rows.find((cells) => cells[1] === `\`${name}\``);
+    expect(row).toBeDefined();
+    expect(row?.[2]).toBe(`\`${defaultText(variable)}\``);
+    expect(row?.[3]).toBe(variable.allowed);
+  });
+
   test('documents no variable the ws-server does not read', () => {
     const documented = rows.map((cells) => /^`([A-Z_]+)`$/.exec(cells[1] ?? '')?.[1]).filter(Boolean);
-    expect(documented.sort()).toEqual(CONFIG_VARIABLES.map((v) => v.name).sort());
+    expect(documented.sort()).toEqual(OWN.map((v) => v.name).sort());
   });
 
   test('mentions REDIS_CACHE_URL', () => {

@@ -4,6 +4,8 @@
 // little traffic, a crashed and a stalled supervised worker, every dashboard query and every
 // alert expression goes through Prometheus' HTTP API.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -58,6 +60,7 @@ function infraRedisConfig(file: string): Record<string, string[]> {
 
 let core: RedisServer;
 let cache: RedisServer;
+let membershipSource: HttpServer | undefined;
 let exporter: RedisExporter;
 let prometheus: PrometheusServer;
 const apps: Record<string, { process: ManagedProcess; url: string }> = {};
@@ -76,6 +79,7 @@ async function startApp(name: string, entry: string, env: Record<string, string>
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'warn',
       REDIS_URL: core.url,
+      REDIS_CACHE_URL: cache.url,
       REALTIME_CHANNELS: CHANNELS,
       [hostVariable]: '127.0.0.1',
       [portVariable]: String(port),
@@ -146,11 +150,18 @@ async function driveWsTraffic(): Promise<void> {
   expect(denied.ok).toBe(false);
 }
 
-/** A few reads and writes on the cache role (hit ratio, commands, network panels). */
-async function driveCacheTraffic(): Promise<void> {
-  await cache.command('SET', 'infra-check:key', 'value', 'EX', '60');
-  await cache.command('GET', 'infra-check:key');
-  await cache.command('GET', 'infra-check:missing');
+/**
+ * The backend's chat membership source the ws-servers ask (`WS_MEMBERSHIP_URL`): everyone is a
+ * member. Its answers are what the ws-servers cache on the cache role, so the cache panels and
+ * the cache role's Redis panels show the apps' own traffic.
+ */
+async function startMembershipSource(): Promise<string> {
+  membershipSource = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"member":true}');
+  });
+  await new Promise<void>((resolve) => membershipSource!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(membershipSource.address() as AddressInfo).port}/membership`;
 }
 
 interface SupervisedWorker {
@@ -237,7 +248,11 @@ beforeAll(async () => {
     startRedis({ extraConfig: infraRedisConfig('redis-cache.conf') }),
   ]);
   exporter = await startRedisExporter(await freePort());
-  const ws = { WS_JWT_SECRET: JWT_SECRET, WS_DEV_ENDPOINTS: 'false' };
+  const ws = {
+    WS_JWT_SECRET: JWT_SECRET,
+    WS_DEV_ENDPOINTS: 'false',
+    WS_MEMBERSHIP_URL: await startMembershipSource(),
+  };
   await Promise.all([
     startApp('ws-server-1', 'apps/ws-server/dist/main.js', { ...ws, WS_INSTANCE_ID: 'ws-server-1' }),
     startApp(SUPERVISED, 'apps/ws-server/dist/main.js', {
@@ -266,7 +281,6 @@ beforeAll(async () => {
   });
   prometheus = await startPrometheus(prometheusConfig, prometheusPort);
   await driveWsTraffic();
-  await driveCacheTraffic();
   await waitForTargetsUp(prometheus.url, 30_000);
   await disturbSupervisedWorkers();
   // Prometheus' scrapes of the supervisor timed out while its worker was stopped.
@@ -278,6 +292,7 @@ afterAll(async () => {
   for (const socket of sockets) socket.disconnect();
   await prometheus?.stop(); // also removes its TSDB directory
   await stopAllProcesses();
+  membershipSource?.close();
   await stopAll();
 });
 
@@ -351,6 +366,24 @@ test('the supervisor of ws-server-2: its workers, the crash and the missed repor
     10_000,
   );
   expect(firing).toEqual([instance]);
+});
+
+test('both apps read and write their cache on the cache role (REDIS_CACHE_URL)', async () => {
+  const jobsWith = async (expr: string) => [...new Set((await series(expr)).map((s) => s.metric.job))].sort();
+  // The ws-servers cached the membership answers of the chat above; the worker serves its
+  // latest report to Prometheus' scrapes from the cache.
+  const hits = await until(
+    'cache hits from both apps',
+    async () => {
+      const jobs = await jobsWith('redpool_cache_hits_total > 0');
+      return jobs.length === 2 ? jobs : undefined;
+    },
+    15_000,
+  );
+  expect(hits).toEqual(['worker', 'ws-server']);
+  // First asks of each (user, room) missed; the worker writes each report through, so it may not.
+  expect(await jobsWith('redpool_cache_misses_total{job="ws-server"} > 0')).toEqual(['ws-server']);
+  expect(Number((await cache.info('stats')).keyspace_hits)).toBeGreaterThan(0);
 });
 
 test('the generated config and the rules pass promtool', () => {
