@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { routeCommand } from './command-router.js';
+import { installCommands, type PoolCommands } from './commands.js';
 import { ConnectionFactory, connectWithDeadline, type RedisConnection } from './connection-factory.js';
 import {
   CommandTimeoutError,
@@ -50,6 +51,7 @@ export interface CloseOptions {
  * const greeting = await pool.call('GET', 'greeting');
  * await pool.close();
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the typed commands are installed on the prototype (see the end of this file).
 export class Pool extends EventEmitter<PoolEvents> {
   readonly name: string;
   readonly options: Readonly<ResolvedPoolOptions>;
@@ -456,6 +458,13 @@ export class Pool extends EventEmitter<PoolEvents> {
       throw new PoolClosedError(this.name);
   }
 }
+
+/**
+ * The typed commands of ioredis (`pool.get(key)`, `pool.hgetall(key)`, `pool.getBuffer(key)`…),
+ * sent as {@link Pool.call} sends them; see `commands.ts`.
+ */
+export interface Pool extends PoolCommands {}
+installCommands(Pool.prototype);
 
 /**
  * Creates a pool; options are validated now and a bad one throws `ConfigError`.
