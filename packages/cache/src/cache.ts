@@ -1,7 +1,8 @@
 import { type Codec, createCodec } from '@redpool/codec';
 import type { Pool, RedisArg } from '@redpool/pool';
 import type { Logger } from 'pino';
-import { CacheArgumentError } from './errors.js';
+import { CacheArgumentError, CacheConfigError } from './errors.js';
+import { LocalCache } from './local-cache.js';
 import { type CacheOptions, type ResolvedCacheOptions, resolveCacheOptions, validateTtl } from './options.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -36,6 +37,8 @@ export class Cache {
     serializedBytes: 0,
     storedBytes: 0,
   };
+  /** The client-side cache (`options.local`), or null when off. */
+  readonly local: LocalCache | null = null;
   private readonly codec: Codec;
   private readonly flights = new SingleFlight<unknown>();
   private readonly log: Logger | undefined;
@@ -51,13 +54,26 @@ export class Cache {
       dictionaries: this.options.dictionaries,
     });
     this.log = options.logger;
+    if (this.options.local) {
+      if (pool.isCluster) {
+        throw new CacheConfigError(
+          'local',
+          options.local,
+          'off on Redis Cluster (client tracking would need a connection per master)',
+        );
+      }
+      this.local = new LocalCache(pool, `${this.options.keyPrefix}:`, this.options.local, this.log);
+    }
   }
 
   /** The value stored under `key`, or `undefined` on a miss. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.key(key);
     try {
-      const stored = await this.pool.callBuffer<Buffer | null>('GET', full);
+      const local = this.local;
+      const stored = local
+        ? (local.peek(full) ?? (await local.load(full, () => this.pool.getBuffer(full))))
+        : await this.pool.getBuffer(full);
       return this.decode<T>(stored, full);
     } catch (err) {
       return this.swallow('get', err, [full]);
@@ -69,10 +85,15 @@ export class Cache {
     validateTtl('ttlSeconds', ttlSeconds);
     const full = this.key(key);
     const payload = this.encode(value, full);
+    // Dropped before (reads in flight are not stored) and after (reads sent before the reply
+    // came are not stored either): this process reads its own write at once.
+    this.local?.invalidate([full]);
     try {
-      await this.pool.call('SET', full, payload, 'EX', ttlSeconds);
+      await this.pool.set(full, payload, 'EX', ttlSeconds);
     } catch (err) {
       this.swallow('set', err, [full]);
+    } finally {
+      this.local?.invalidate([full]);
     }
   }
 
@@ -80,12 +101,15 @@ export class Cache {
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const full = keys.map((k) => this.key(k));
+    this.local?.invalidate(full);
     try {
-      if (!this.pool.isCluster) return Number(await this.pool.call('UNLINK', ...full));
+      if (!this.pool.isCluster) return await this.pool.unlink(...full);
       const replies = await this.pool.pipeline(full.map((k) => ['UNLINK', k] as const));
       return replies.reduce((n, [err, v]) => (err ? n : n + Number(v)), 0);
     } catch (err) {
       return this.swallow('del', err, full) ?? 0;
+    } finally {
+      this.local?.invalidate(full);
     }
   }
 
@@ -137,16 +161,16 @@ export class Cache {
       const full = this.key(k);
       return ['SET', full, this.encode(v, full), 'EX', ttlSeconds] as [string, ...RedisArg[]];
     });
+    const written = commands.map((c) => String(c[1]));
+    this.local?.invalidate(written);
     try {
       const replies = await this.pool.pipeline(commands);
       const failed = replies.find(([err]) => err !== null);
       if (failed?.[0]) throw failed[0];
     } catch (err) {
-      this.swallow(
-        'set',
-        err,
-        commands.map((c) => String(c[1])),
-      );
+      this.swallow('set', err, written);
+    } finally {
+      this.local?.invalidate(written);
     }
   }
 
@@ -190,8 +214,15 @@ export class Cache {
       await flush();
     } catch (err) {
       this.swallow('clear', err, [pattern]);
+    } finally {
+      this.local?.flush();
     }
     return deleted;
+  }
+
+  /** Stops the client-side cache's tracking connection (giving it back to the pool's budget). */
+  async close(): Promise<void> {
+    await this.local?.close();
   }
 
   private key(key: string): string {

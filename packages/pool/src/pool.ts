@@ -199,12 +199,14 @@ export class Pool extends EventEmitter<PoolEvents> {
    * A dedicated connection for pub/sub, counted against `maxConnections`. It reconnects and
    * resubscribes by itself; a SUBSCRIBE sent while Redis is unreachable waits for the reconnect
    * instead of failing. `quit()` it when done. On Redis Cluster, `sharded: true` gives ioredis'
-   * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot).
+   * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot). `protocol: 2`
+   * makes it speak RESP2, where Redis delivers client-tracking invalidations as messages on
+   * `__redis__:invalidate` (ioredis drops RESP3 `invalidate` pushes).
    */
-  async subscriber(options: { sharded?: boolean } = {}): Promise<RedisConnection> {
+  async subscriber(options: { sharded?: boolean; protocol?: 2 | 3 } = {}): Promise<RedisConnection> {
     const conn = this.dedicatedConnection(
       'subscriber',
-      {},
+      options.protocol ? { protocol: options.protocol } : {},
       options.sharded ? { shardedSubscribers: true } : {},
     );
     try {
