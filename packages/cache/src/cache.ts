@@ -6,6 +6,9 @@ import { LocalCache } from './local-cache.js';
 import { type CacheOptions, type ResolvedCacheOptions, resolveCacheOptions, validateTtl } from './options.js';
 import { SingleFlight } from './single-flight.js';
 
+/** A read that found no key in Redis (a stored `null` is a value). Never stored locally. */
+const ABSENT: unique symbol = Symbol('absent');
+
 /** The cache's operations, as counted in `errors` and logs. */
 export type CacheOperation = 'get' | 'set' | 'del' | 'clear';
 
@@ -70,11 +73,8 @@ export class Cache {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.key(key);
     try {
-      const local = this.local;
-      const stored = local
-        ? (local.peek(full) ?? (await local.load(full, () => this.pool.getBuffer(full))))
-        : await this.pool.getBuffer(full);
-      return this.decode<T>(stored, full);
+      if (this.local) return this.count(await this.getLocal(this.local, full)) as T | undefined;
+      return this.decode<T>(await this.pool.getBuffer(full), full);
     } catch (err) {
       return this.swallow('get', err, [full]);
     }
@@ -225,6 +225,26 @@ export class Cache {
     await this.local?.close();
   }
 
+  /** Through the local layer: decoded once per miss; {@link ABSENT} when Redis has no such key. */
+  private getLocal(local: LocalCache, full: string): unknown {
+    const held = local.peek(full);
+    if (held !== undefined) return held;
+    return local.load(full, async () => {
+      const stored = await this.pool.getBuffer(full);
+      return stored === null ? ABSENT : this.codec.decode(stored, full);
+    });
+  }
+
+  /** Counts a hit or a miss ({@link ABSENT}) of a read and turns a miss into undefined. */
+  private count(value: unknown): unknown {
+    if (value === ABSENT) {
+      this.counters.misses++;
+      return undefined;
+    }
+    this.counters.hits++;
+    return value;
+  }
+
   private key(key: string): string {
     if (typeof key !== 'string' || key.length === 0 || key.length > 1024) {
       throw new CacheArgumentError(
@@ -244,13 +264,7 @@ export class Cache {
   }
 
   private decode<T>(stored: Buffer | null, fullKey: string): T | undefined {
-    if (stored === null) {
-      this.counters.misses++;
-      return undefined;
-    }
-    const value = this.codec.decode<T>(stored, fullKey) as T;
-    this.counters.hits++;
-    return value;
+    return this.count(stored === null ? ABSENT : this.codec.decode<T>(stored, fullKey)) as T | undefined;
   }
 
   /** With ignoreErrors, logs and counts the failure (a read becomes a miss); otherwise rethrows. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { InvalidationTracker, type TrackerState } from './invalidation-tracker.js';
 import { Lru } from './lru.js';
 import type { ResolvedLocalCacheOptions } from './options.js';
+import { freezeSnapshot } from './snapshot.js';
 
 /** Cumulative counters of a local cache. */
 export interface LocalCacheCounters {
@@ -20,13 +21,14 @@ export interface LocalCacheCounters {
 
 /** A read from Redis in progress for one key, shared by the callers that missed meanwhile. */
 interface Flight {
-  readonly promise: Promise<Buffer | null>;
+  readonly promise: Promise<unknown>;
   /** An invalidation or flush arrived while it was in flight: its reply may predate the write. */
   stale: boolean;
 }
 
 /**
- * The in-process layer of a cache with server-assisted invalidation: an LRU of stored payloads,
+ * The in-process layer of a cache with server-assisted invalidation: an LRU of decoded values
+ * (deeply frozen, so every caller can be handed the same one),
  * filled only while client tracking is on, emptied by Redis' invalidations and entirely whenever
  * tracking may have missed one. The GET reply and the invalidation of its key come on different
  * sockets, in either order; so a read in flight when an invalidation of its key (or a flush)
@@ -68,8 +70,11 @@ export class LocalCache {
     return this.tracker.state;
   }
 
-  /** The stored payload when held and tracking is on; counts a hit. Synchronous: the hot path. */
-  peek(key: string): Buffer | undefined {
+  /**
+   * The value when held and tracking is on (counts a hit), else undefined. Synchronous: the hot
+   * path is a Map lookup.
+   */
+  peek(key: string): unknown {
     if (!this.tracker.active) return undefined;
     const value = this.lru.get(key, Date.now());
     if (value !== undefined) this.counters.hits++;
@@ -77,10 +82,11 @@ export class LocalCache {
   }
 
   /**
-   * A miss: reads through `fetch` (one read per key at a time in this process) and stores the
-   * reply if tracking was on before the read was sent and nothing invalidated the key meanwhile.
+   * A miss: reads through `fetch` (one read per key at a time in this process) and stores the value if tracking was on before the read was sent and nothing invalidated the
+   * key meanwhile. Plain data comes back deeply frozen whether stored or not, so a caller sees the
+   * same kind of value on a miss as on a hit.
    */
-  load(key: string, fetch: () => Promise<Buffer | null>): Promise<Buffer | null> {
+  load(key: string, fetch: () => Promise<unknown>): Promise<unknown> {
     this.counters.misses++;
     const running = this.flights.get(key);
     if (running) return running.promise;
@@ -88,9 +94,10 @@ export class LocalCache {
     const promise = fetch().then(
       (value) => {
         if (this.flights.get(key) === flight) this.flights.delete(key);
-        if (tracked && !flight.stale && value !== null && this.tracker.active) {
+        const bytes = freezeSnapshot(value);
+        if (tracked && !flight.stale && bytes >= 0 && this.tracker.active) {
           const before = this.lru.evictions;
-          this.lru.set(key, value, Date.now());
+          this.lru.set(key, value, bytes, Date.now());
           this.counters.evictions += this.lru.evictions - before;
         }
         return value;

@@ -1,18 +1,17 @@
 /**
- * Bytes counted per entry on top of its key and value: the Map entry, the record and the Buffer
- * header. An estimate, so that many tiny values cannot exceed `maxBytes` by their overhead alone.
+ * Bytes counted per entry on top of its key and value: the Map entry and the record. An
+ * estimate, so that many tiny values cannot exceed `maxBytes` by their overhead alone.
  */
 export const ENTRY_OVERHEAD_BYTES = 96;
 
 interface Entry {
-  readonly value: Buffer;
+  readonly value: unknown;
   readonly bytes: number;
   readonly storedAt: number;
 }
 
 /**
- * A least-recently-used map of stored values (the codec's payloads, as Redis holds them), bounded
- * by entries and by bytes. A Map keeps insertion order, so re-inserting on a hit makes the first
+ * A least-recently-used map of values with their estimated size, bounded by entries and bytes. A Map keeps insertion order, so re-inserting on a hit makes the first
  * key the least recently used one.
  */
 export class Lru {
@@ -37,7 +36,7 @@ export class Lru {
   }
 
   /** The value, marked most recently used; undefined when absent or older than `maxAgeMs`. */
-  get(key: string, now: number): Buffer | undefined {
+  get(key: string, now: number): unknown {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (this.maxAgeMs > 0 && now - entry.storedAt >= this.maxAgeMs) {
@@ -49,9 +48,12 @@ export class Lru {
     return entry.value;
   }
 
-  /** Stores a value, evicting the least recently used ones past the bounds; too big: not stored. */
-  set(key: string, value: Buffer, now: number): void {
-    const bytes = Buffer.byteLength(key) + value.length + ENTRY_OVERHEAD_BYTES;
+  /**
+   * Stores a value of `valueBytes` (estimated), evicting the least recently used ones past the
+   * bounds; a value bigger than `maxBytes` alone is not stored.
+   */
+  set(key: string, value: unknown, valueBytes: number, now: number): void {
+    const bytes = Buffer.byteLength(key) + valueBytes + ENTRY_OVERHEAD_BYTES;
     this.delete(key);
     if (bytes > this.maxBytes) return;
     this.entries.set(key, { value, bytes, storedAt: now });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { createCodec } from '@redpool/codec';
 import { createPool, type Pool } from '@redpool/pool';
 import { type RedisServer, startRedis, stopAll, waitUntil } from '@redpool/testkit';
 import { type Cache, CacheConfigError, type CacheOptions, createCache } from '../src/index.js';
@@ -9,6 +10,7 @@ let pool: Pool;
 let other: Pool;
 let otherCache: Cache;
 const caches: Cache[] = [];
+const codec = createCodec();
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -52,9 +54,12 @@ describe('client-side cache', () => {
     for (let i = 0; i < 20; i++) expect(await cache.get('profile:1')).toEqual({ name: 'Ada' });
     expect(await serverGets()).toBe(1);
     expect(cache.local?.counters.hits).toBe(20);
-    // Every hit decodes anew: callers never share (and mutate) one object.
+    // Every caller gets the same deeply frozen value: none can change what the others read.
     const a = await cache.get<{ name: string }>('profile:1');
-    a!.name = 'changed';
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(() => {
+      a!.name = 'changed';
+    }).toThrow(TypeError);
     expect(await cache.get('profile:1')).toEqual({ name: 'Ada' });
   });
 
@@ -103,15 +108,35 @@ describe('client-side cache', () => {
     // The GET runs before the write, but its reply is handed over after the invalidation came
     // in on the tracking socket: the order the two sockets can deliver them in.
     const read = local.load('lc:race', async () => {
-      const reply = await pool.getBuffer('lc:race');
+      const reply = codec.decode(await pool.getBuffer('lc:race'));
       await otherCache.set('race', 'new');
       await waitUntil(() => local.counters.invalidations > invalidationsBefore, 1_000, 'invalidation');
       return reply;
     });
-    expect(await read).not.toBeNull();
+    expect(await read).toBe('old');
     expect(local.size).toBe(0);
+    // The same read without a write in between is stored: the check above is not vacuous.
+    expect(await local.load('lc:race', async () => codec.decode(await pool.getBuffer('lc:race')))).toBe(
+      'new',
+    );
+    expect(local.size).toBe(1);
     expect(await cache.get('race')).toBe('new');
     expect(await cache.get('race')).toBe('new');
+  });
+
+  test('null and false are values held locally; Buffers are read from Redis every time', async () => {
+    const cache = await localCache();
+    await otherCache.set('null', null);
+    await otherCache.set('false', false);
+    await otherCache.set('bytes', Buffer.from([1, 2, 3]));
+    for (let i = 0; i < 3; i++) {
+      expect(await cache.get('null')).toBeNull();
+      expect(await cache.get('false')).toBe(false);
+      expect(await cache.get('bytes')).toEqual(Buffer.from([1, 2, 3]));
+    }
+    // A Buffer cannot be frozen, so it is never shared between callers.
+    expect(cache.local!.size).toBe(2);
+    expect(await serverGets()).toBe(5);
   });
 
   test('concurrent misses of one key send one GET (single flight)', async () => {

@@ -1,0 +1,28 @@
+import { startRedis, stopAll } from '@redpool/testkit';
+import { createPool } from '../src/index.js';
+
+const { createCache } = await import(new URL('../../cache/dist/index.js', import.meta.url).href);
+const { createCodec } = await import(new URL('../../codec/dist/index.js', import.meta.url).href);
+const redis = await startRedis();
+const pool = createPool({ url: redis.url });
+const cached = createCache(pool, { keyPrefix: 'hot', local: true });
+const VALUE = 'x'.repeat(100);
+for (let i = 0; i < 1000; i++) await cached.set(String(i), { id: i, text: VALUE });
+while (cached.local.trackingState !== 'tracking') await new Promise((r) => setTimeout(r, 20));
+for (let i = 0; i < 1000; i++) await cached.get(String(i));
+let t = performance.now();
+const N = 500000;
+for (let i = 0; i < N; i++) await cached.get(String(i % 1000));
+console.log('cache.get hit us/op', (((performance.now() - t) * 1000) / N).toFixed(3));
+const codec = createCodec({});
+const payload = codec.encode({ id: 1, text: VALUE }, 'k');
+console.log('payload bytes', payload.length);
+t = performance.now();
+for (let i = 0; i < N; i++) codec.decode(payload, 'k');
+console.log('decode us/op', (((performance.now() - t) * 1000) / N).toFixed(3));
+t = performance.now();
+for (let i = 0; i < N; i++) cached.local.peek('hot:' + (i % 1000));
+console.log('peek us/op', (((performance.now() - t) * 1000) / N).toFixed(3));
+await cached.close();
+await pool.close();
+await stopAll();
