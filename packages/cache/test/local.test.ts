@@ -1,8 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createCodec } from '@redpool/codec';
 import { createPool, type Pool } from '@redpool/pool';
 import { type RedisServer, startRedis, stopAll, waitUntil } from '@redpool/testkit';
-import { type Cache, CacheConfigError, type CacheOptions, createCache } from '../src/index.js';
+import { Registry } from 'prom-client';
+import {
+  type Cache,
+  CacheConfigError,
+  type CacheOptions,
+  createCache,
+  registerCacheMetrics,
+} from '../src/index.js';
 
 let redis: RedisServer;
 let pool: Pool;
@@ -215,6 +223,29 @@ describe('client-side cache', () => {
     await waitUntil(() => cache.local!.trackingState === 'tracking', 3_000, 'tracking once room is made');
     await cache.close();
     await tiny.close();
+  });
+
+  test('local metrics: hits, misses, invalidations, flushes, evictions, bytes; promtool accepts them', async () => {
+    const cache = await localCache({ local: { maxEntries: 1 } });
+    const registry = new Registry();
+    registerCacheMetrics(cache, registry);
+    await otherCache.set('m1', 'a');
+    await otherCache.set('m2', 'b');
+    await cache.get('m1');
+    await cache.get('m1');
+    await cache.get('m2');
+    await otherCache.set('m2', 'c');
+    await waitUntil(() => cache.local!.size === 0, 1_000, 'invalidation');
+    const text = await registry.metrics();
+    expect(text).toContain('redpool_cache_local_hits_total{cache="lc"} 1');
+    expect(text).toContain('redpool_cache_local_misses_total{cache="lc"} 2');
+    expect(text).toContain('redpool_cache_local_evictions_total{cache="lc"} 1');
+    expect(text).toMatch(/redpool_cache_local_invalidations_total\{cache="lc"\} [1-9]/);
+    expect(text).toMatch(/redpool_cache_local_flushes_total\{cache="lc"\} [1-9]/);
+    expect(text).toContain('redpool_cache_local_bytes{cache="lc"} 0');
+    expect(text).toContain('redpool_cache_local_entries{cache="lc"} 0');
+    expect(text).toContain('redpool_cache_local_tracking{cache="lc"} 1');
+    execFileSync('promtool', ['check', 'metrics'], { input: text });
   });
 
   test('invalid local options fail at creation, naming the field and the range', () => {
