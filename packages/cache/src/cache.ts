@@ -222,7 +222,7 @@ export class Cache {
 
   /** Stops the client-side cache's tracking connection (giving it back to the pool's budget). */
   async close(): Promise<void> {
-    await this.local?.close();
+    this.local?.close();
   }
 
   /** Through the local layer: decoded once per miss; {@link ABSENT} when Redis has no such key. */

@@ -1,4 +1,4 @@
-import type { Pool, RedisConnection } from '@redpool/pool';
+import { type Pool, PoolClosedError, type RedisConnection } from '@redpool/pool';
 import type { Logger } from 'pino';
 
 /** The channel Redis publishes client-tracking invalidations on for RESP2 clients. */
@@ -69,7 +69,7 @@ export class InvalidationTracker {
     void this.connect();
   }
 
-  async close(): Promise<void> {
+  close(): void {
     if (this.current === 'closed') return;
     this.current = 'closed';
     clearTimeout(this.retryTimer);
@@ -77,7 +77,9 @@ export class InvalidationTracker {
     const conn = this.conn;
     this.conn = null;
     this.events.reset('cache closed');
-    if (conn) await conn.quit().catch(() => conn.disconnect());
+    // disconnect, not QUIT: nothing is pending on this connection, and QUIT could wait on a
+    // frozen Redis. The pool counts the connection out when it ends.
+    conn?.disconnect();
   }
 
   private async connect(): Promise<void> {
@@ -110,7 +112,11 @@ export class InvalidationTracker {
       this.pingTimer.unref();
       this.log?.info({ prefix: this.prefix }, 'client tracking on');
     } catch (err) {
-      if (conn) this.lost(conn, `tracking setup failed: ${(err as Error).message}`);
+      if (err instanceof PoolClosedError) {
+        // The pool was closed under the cache: nothing to track with any more.
+        this.current = 'closed';
+        this.events.reset('pool closed');
+      } else if (conn) this.lost(conn, `tracking setup failed: ${(err as Error).message}`);
       else this.retryLater(`no tracking connection: ${(err as Error).message}`);
     }
   }

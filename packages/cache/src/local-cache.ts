@@ -135,7 +135,7 @@ export class LocalCache {
   }
 
   /** Stops tracking (the connection goes back to the pool's budget) and drops everything. */
-  close(): Promise<void> {
-    return this.tracker.close();
+  close(): void {
+    this.tracker.close();
   }
 }

@@ -248,6 +248,15 @@ describe('client-side cache', () => {
     execFileSync('promtool', ['check', 'metrics'], { input: text });
   });
 
+  test('a pool closed under the cache ends the tracking for good', async () => {
+    const own = createPool({ url: redis.url, name: 'own' });
+    const cache = createCache(own, { keyPrefix: 'lc', local: true });
+    await waitUntil(() => cache.local!.trackingState === 'tracking', 3_000, 'tracking on');
+    await own.close();
+    await waitUntil(() => cache.local!.trackingState === 'closed', 3_000, 'tracking closed');
+    expect(cache.local!.size).toBe(0);
+  });
+
   test('invalid local options fail at creation, naming the field and the range', () => {
     expect(() => createCache(pool, { local: { maxEntries: 0 } })).toThrow(CacheConfigError);
     expect(() => createCache(pool, { local: { maxEntries: 0 } })).toThrow(/local\.maxEntries.*1 to/);
