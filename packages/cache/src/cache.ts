@@ -72,8 +72,17 @@ export class Cache {
   /** The value stored under `key`, or `undefined` on a miss. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.key(key);
+    const local = this.local;
+    if (local) {
+      // The hot path of the local layer: a Map lookup, no decode, no await.
+      const held = local.peek(full);
+      if (held !== undefined) {
+        this.counters.hits++;
+        return held as T;
+      }
+    }
     try {
-      if (this.local) return this.count(await this.getLocal(this.local, full)) as T | undefined;
+      if (local) return this.count(await this.loadLocal(local, full)) as T | undefined;
       return this.decode<T>(await this.pool.getBuffer(full), full);
     } catch (err) {
       return this.swallow('get', err, [full]);
@@ -225,10 +234,8 @@ export class Cache {
     this.local?.close();
   }
 
-  /** Through the local layer: decoded once per miss; {@link ABSENT} when Redis has no such key. */
-  private getLocal(local: LocalCache, full: string): unknown {
-    const held = local.peek(full);
-    if (held !== undefined) return held;
+  /** A local miss: decoded once per miss; {@link ABSENT} when Redis has no such key. */
+  private loadLocal(local: LocalCache, full: string): Promise<unknown> {
     return local.load(full, async () => {
       const stored = await this.pool.getBuffer(full);
       return stored === null ? ABSENT : this.codec.decode(stored, full);
