@@ -32,7 +32,8 @@ const RETRY_MAX_MS = 2_000;
 
 /**
  * Server-assisted invalidation for a key prefix, over one RESP2 subscriber connection from the
- * pool (so it counts against `maxConnections`): `CLIENT TRACKING ON REDIRECT <own id> BCAST
+ * pool that never reconnects in place (so it counts against `maxConnections` and leaves the
+ * budget when it closes): `CLIENT TRACKING ON REDIRECT <own id> BCAST
  * PREFIX <prefix>` then `SUBSCRIBE __redis__:invalidate`. The tracking state lives on the very
  * connection that receives the invalidations, so one event — that socket closing, or a PING
  * going unanswered — tells that invalidations may have been missed. Then the connection is
@@ -86,7 +87,7 @@ export class InvalidationTracker {
     this.current = 'connecting';
     let conn: RedisConnection | null = null;
     try {
-      conn = await this.pool.subscriber({ protocol: 2 });
+      conn = await this.pool.subscriber({ protocol: 2, reconnect: false });
       if (this.isClosed()) {
         conn.disconnect();
         return;

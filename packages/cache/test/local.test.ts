@@ -28,6 +28,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await Promise.all(caches.splice(0).map((c) => c.close()));
+  await waitUntil(() => pool.stats().dedicated === 0, 2_000, 'tracking connections of the last test closed');
   await other.flushdb();
   await other.config('RESETSTAT');
 });
@@ -190,6 +191,8 @@ describe('client-side cache', () => {
     await otherCache.set('x', 2);
     expect(await cache.get('x')).toBe(2);
     await waitUntil(() => cache.local!.trackingState === 'tracking', 3_000, 'tracking back');
+    // The killed connection left the budget: only the new one counts.
+    expect(pool.stats().dedicated).toBe(1);
     expect(await cache.get('x')).toBe(2);
     const hits = cache.local!.counters.hits;
     expect(await cache.get('x')).toBe(2);

@@ -201,12 +201,19 @@ export class Pool extends EventEmitter<PoolEvents> {
    * instead of failing. `quit()` it when done. On Redis Cluster, `sharded: true` gives ioredis'
    * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot). `protocol: 2`
    * makes it speak RESP2, where Redis delivers client-tracking invalidations as messages on
-   * `__redis__:invalidate` (ioredis drops RESP3 `invalidate` pushes).
+   * `__redis__:invalidate` (ioredis drops RESP3 `invalidate` pushes). `reconnect: false` ends it
+   * (and frees its place in the budget) when its socket closes, for state that a reconnect would
+   * not restore (client tracking).
    */
-  async subscriber(options: { sharded?: boolean; protocol?: 2 | 3 } = {}): Promise<RedisConnection> {
+  async subscriber(
+    options: { sharded?: boolean; protocol?: 2 | 3; reconnect?: boolean } = {},
+  ): Promise<RedisConnection> {
     const conn = this.dedicatedConnection(
       'subscriber',
-      options.protocol ? { protocol: options.protocol } : {},
+      {
+        ...(options.protocol ? { protocol: options.protocol } : {}),
+        ...(options.reconnect === false ? { retryStrategy: () => null } : {}),
+      },
       options.sharded ? { shardedSubscribers: true } : {},
     );
     try {
