@@ -1,7 +1,8 @@
 import type { Codec } from '@redpool/codec';
 import type { Pool, RedisArg } from '@redpool/pool';
 import type { Logger } from 'pino';
-import { CacheArgumentError } from './errors.js';
+import { CacheArgumentError, CacheConfigError } from './errors.js';
+import { LocalCache } from './local-cache.js';
 import {
   type CacheOptions,
   createCacheCodec,
@@ -10,6 +11,9 @@ import {
   validateTtl,
 } from './options.js';
 import { SingleFlight } from './single-flight.js';
+
+/** A read that found no key in Redis (a stored `null` is a value). Never stored locally. */
+const ABSENT: unique symbol = Symbol('absent');
 
 /** The cache's operations, as counted in `errors` and logs. */
 export type CacheOperation = 'get' | 'set' | 'del' | 'clear';
@@ -30,7 +34,7 @@ export interface CacheCounters {
  * A cache for non-critical data on a {@link Pool}, storing values through `@redpool/codec`
  * (JSON or MessagePack, lz4 above `compressMinBytes`). A miss is `undefined`.
  * @example
- * const cache = createCache(pool, { keyPrefix: 'kibray', defaultTtlSeconds: 300, ignoreErrors: true });
+ * const cache = createCache(pool, { keyPrefix: 'chat', defaultTtlSeconds: 300, ignoreErrors: true });
  * const profile = await cache.getOrSet(`user:${id}`, () => db.loadProfile(id), 60);
  */
 export class Cache {
@@ -42,6 +46,8 @@ export class Cache {
     serializedBytes: 0,
     storedBytes: 0,
   };
+  /** The client-side cache (`options.local`), or null when off. */
+  readonly local: LocalCache | null = null;
   private readonly codec: Codec;
   private readonly flights = new SingleFlight<unknown>();
   private readonly log: Logger | undefined;
@@ -53,14 +59,33 @@ export class Cache {
     this.options = resolveCacheOptions(options);
     this.codec = createCacheCodec(this.options);
     this.log = options.logger;
+    if (this.options.local) {
+      if (pool.isCluster) {
+        throw new CacheConfigError(
+          'local',
+          options.local,
+          'off on Redis Cluster (client tracking would need a connection per master)',
+        );
+      }
+      this.local = new LocalCache(pool, `${this.options.keyPrefix}:`, this.options.local, this.log);
+    }
   }
 
   /** The value stored under `key`, or `undefined` on a miss. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.key(key);
+    const local = this.local;
+    if (local) {
+      // The hot path of the local layer: a Map lookup, no decode, no await.
+      const held = local.peek(full);
+      if (held !== undefined) {
+        this.counters.hits++;
+        return held as T;
+      }
+    }
     try {
-      const stored = await this.pool.callBuffer<Buffer | null>('GET', full);
-      return this.decode<T>(stored, full);
+      if (local) return this.count(await this.loadLocal(local, full)) as T | undefined;
+      return this.decode<T>(await this.pool.getBuffer(full), full);
     } catch (err) {
       return this.swallow('get', err, [full]);
     }
@@ -71,10 +96,15 @@ export class Cache {
     validateTtl('ttlSeconds', ttlSeconds);
     const full = this.key(key);
     const payload = this.encode(value, full);
+    // Dropped before (reads in flight are not stored) and after (reads sent before the reply
+    // came are not stored either): this process reads its own write at once.
+    this.local?.invalidate([full]);
     try {
-      await this.pool.call('SET', full, payload, 'EX', ttlSeconds);
+      await this.pool.set(full, payload, 'EX', ttlSeconds);
     } catch (err) {
       this.swallow('set', err, [full]);
+    } finally {
+      this.local?.invalidate([full]);
     }
   }
 
@@ -82,12 +112,15 @@ export class Cache {
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const full = keys.map((k) => this.key(k));
+    this.local?.invalidate(full);
     try {
-      if (!this.pool.isCluster) return Number(await this.pool.call('UNLINK', ...full));
+      if (!this.pool.isCluster) return await this.pool.unlink(...full);
       const replies = await this.pool.pipeline(full.map((k) => ['UNLINK', k] as const));
       return replies.reduce((n, [err, v]) => (err ? n : n + Number(v)), 0);
     } catch (err) {
       return this.swallow('del', err, full) ?? 0;
+    } finally {
+      this.local?.invalidate(full);
     }
   }
 
@@ -139,16 +172,16 @@ export class Cache {
       const full = this.key(k);
       return ['SET', full, this.encode(v, full), 'EX', ttlSeconds] as [string, ...RedisArg[]];
     });
+    const written = commands.map((c) => String(c[1]));
+    this.local?.invalidate(written);
     try {
       const replies = await this.pool.pipeline(commands);
       const failed = replies.find(([err]) => err !== null);
       if (failed?.[0]) throw failed[0];
     } catch (err) {
-      this.swallow(
-        'set',
-        err,
-        commands.map((c) => String(c[1])),
-      );
+      this.swallow('set', err, written);
+    } finally {
+      this.local?.invalidate(written);
     }
   }
 
@@ -192,8 +225,33 @@ export class Cache {
       await flush();
     } catch (err) {
       this.swallow('clear', err, [pattern]);
+    } finally {
+      this.local?.flush();
     }
     return deleted;
+  }
+
+  /** Stops the client-side cache's tracking connection (giving it back to the pool's budget). */
+  async close(): Promise<void> {
+    this.local?.close();
+  }
+
+  /** A local miss: decoded once per miss; {@link ABSENT} when Redis has no such key. */
+  private loadLocal(local: LocalCache, full: string): Promise<unknown> {
+    return local.load(full, async () => {
+      const stored = await this.pool.getBuffer(full);
+      return stored === null ? ABSENT : this.codec.decode(stored, full);
+    });
+  }
+
+  /** Counts a hit or a miss ({@link ABSENT}) of a read and turns a miss into undefined. */
+  private count(value: unknown): unknown {
+    if (value === ABSENT) {
+      this.counters.misses++;
+      return undefined;
+    }
+    this.counters.hits++;
+    return value;
   }
 
   private key(key: string): string {
@@ -215,13 +273,7 @@ export class Cache {
   }
 
   private decode<T>(stored: Buffer | null, fullKey: string): T | undefined {
-    if (stored === null) {
-      this.counters.misses++;
-      return undefined;
-    }
-    const value = this.codec.decode<T>(stored, fullKey) as T;
-    this.counters.hits++;
-    return value;
+    return this.count(stored === null ? ABSENT : this.codec.decode<T>(stored, fullKey)) as T | undefined;
   }
 
   /** With ignoreErrors, logs and counts the failure (a read becomes a miss); otherwise rethrows. */

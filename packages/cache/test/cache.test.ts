@@ -32,10 +32,10 @@ async function commandsDuring(fn: () => Promise<unknown>): Promise<string[]> {
 
 describe('cache basics', () => {
   test('set, get, del with the key prefix and the default TTL', async () => {
-    const cache = createCache(pool, { keyPrefix: 'kibray' });
+    const cache = createCache(pool, { keyPrefix: 'chat' });
     await cache.set('profile:1', { name: 'Ada', langs: ['en', 'fr'] });
     expect(await cache.get('profile:1')).toEqual({ name: 'Ada', langs: ['en', 'fr'] });
-    const ttl = Number(await pool.call('TTL', 'kibray:profile:1'));
+    const ttl = Number(await pool.call('TTL', 'chat:profile:1'));
     expect(ttl).toBeGreaterThan(290);
     expect(ttl).toBeLessThanOrEqual(300);
     expect(await cache.del('profile:1', 'absent')).toBe(1);

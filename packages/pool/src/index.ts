@@ -1,3 +1,4 @@
+export { CONNECTION_BOUND_COMMANDS, type PoolCommands } from './commands.js';
 export type { RedisConnection } from './connection-factory.js';
 export {
   AcquireTimeoutError,

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { routeCommand } from './command-router.js';
+import { installCommands, type PoolCommands } from './commands.js';
 import { ConnectionBudget } from './connection-budget.js';
 import { ConnectionFactory, connectWithDeadline, type RedisConnection } from './connection-factory.js';
 import { DedicatedConnections } from './dedicated-connections.js';
@@ -51,6 +52,7 @@ export interface CloseOptions {
  * const greeting = await pool.call('GET', 'greeting');
  * await pool.close();
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the typed commands are installed on the prototype (see the end of this file).
 export class Pool extends EventEmitter<PoolEvents> {
   readonly name: string;
   readonly options: Readonly<ResolvedPoolOptions>;
@@ -212,7 +214,11 @@ export class Pool extends EventEmitter<PoolEvents> {
    * connection is closed for it, else it fails with `PoolExhaustedError` (`reason: 'budget'`).
    * It reconnects and resubscribes by itself; a command sent while Redis is unreachable waits for
    * the reconnect up to `commandTimeoutMs`. On Redis Cluster, `sharded: true` gives ioredis'
-   * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot).
+   * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot). `protocol: 2`
+   * makes it speak RESP2, where Redis delivers client-tracking invalidations as messages on
+   * `__redis__:invalidate` (ioredis drops RESP3 `invalidate` pushes). `reconnect: false` ends it
+   * (and frees its slot) when its socket closes, for state that a reconnect would not restore
+   * (client tracking).
    * @example
    * const sub = await pool.subscriber();
    * sub.on('message', (channel, message) => console.log(channel, message));
@@ -220,9 +226,18 @@ export class Pool extends EventEmitter<PoolEvents> {
    * // later
    * await sub.quit();
    */
-  async subscriber(options: { sharded?: boolean } = {}): Promise<RedisConnection> {
+  async subscriber(
+    options: { sharded?: boolean; protocol?: 2 | 3; reconnect?: boolean } = {},
+  ): Promise<RedisConnection> {
     this.assertOpen();
-    const conn = this.dedicated.create('subscriber', {}, options.sharded ? { shardedSubscribers: true } : {});
+    const conn = this.dedicated.create(
+      'subscriber',
+      {
+        ...(options.protocol ? { protocol: options.protocol } : {}),
+        ...(options.reconnect === false ? { retryStrategy: () => null } : {}),
+      },
+      options.sharded ? { shardedSubscribers: true } : {},
+    );
     try {
       await connectWithDeadline(conn, this.options.connectTimeoutMs);
     } catch (err) {
@@ -451,6 +466,13 @@ export class Pool extends EventEmitter<PoolEvents> {
       throw new PoolClosedError(this.name);
   }
 }
+
+/**
+ * The typed commands of ioredis (`pool.get(key)`, `pool.hgetall(key)`, `pool.getBuffer(key)`…),
+ * sent as {@link Pool.call} sends them; see `commands.ts`.
+ */
+export interface Pool extends PoolCommands {}
+installCommands(Pool.prototype);
 
 /**
  * Creates a pool; options are validated now and a bad one throws `ConfigError`.
