@@ -7,6 +7,7 @@ import {
   parseDuration,
 } from '@redpool/realtime';
 import type { WsConfig } from './config.js';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from './token-key.js';
 
 /** One environment variable the ws-server reads: its name, field, allowed values, parser and docs. */
 export type ConfigVariable = EnvVariable<WsConfig> & {
@@ -15,6 +16,7 @@ export type ConfigVariable = EnvVariable<WsConfig> & {
 };
 
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
+const HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
 
 /** Every variable the ws-server reads, in the order of docs/configuration.md. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
@@ -22,8 +24,9 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'WS_HOST',
     field: 'host',
     allowed: 'an IPv4/IPv6 address or host name',
-    description: 'interface to listen on (Socket.IO, the page and the operations endpoints share one port)',
-    parse: pattern(/^[A-Za-z0-9.:[\]-]{1,255}$/),
+    description:
+      'interface to listen on; the default accepts only this machine: set 0.0.0.0 (or ::) to accept clients from the network',
+    parse: pattern(HOST),
   },
   {
     name: 'WS_PORT',
@@ -94,13 +97,87 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     parse: integer(0, 300),
   },
   {
+    name: 'WS_JWT_MAX_AGE_SECONDS',
+    field: 'jwtMaxAgeSeconds',
+    allowed: 'an integer from 60 to 31536000',
+    description:
+      'lifetime of a token without `exp`, counted from its `iat` (a token with neither is refused); its connection is closed when it runs out',
+    parse: integer(60, 31_536_000),
+  },
+  {
+    name: 'WS_JWT_ALGORITHMS',
+    field: 'jwtAlgorithms',
+    allowed: `comma-separated, of ${JWT_ALGORITHMS.join(', ')}; HMAC ones only with WS_JWT_SECRET, the others only with a public key or JWKS`,
+    description: 'the `alg`s a token may be signed with',
+    defaultText: 'HS256 with WS_JWT_SECRET; RS256,ES256 with a public key or JWKS',
+    parse: (raw) => {
+      const list = raw.split(',').map((s) => s.trim());
+      return list.every((alg) => (JWT_ALGORITHMS as readonly string[]).includes(alg))
+        ? (list as JwtAlgorithm[])
+        : undefined;
+    },
+  },
+  {
+    name: 'WS_JWT_PUBLIC_KEY',
+    field: 'jwtPublicKey',
+    allowed: 'a PEM public key or certificate (RSA, EC or Ed25519); `\\n` stands for a line break',
+    description:
+      'verify tokens with this public key instead of WS_JWT_SECRET (at most one of WS_JWT_PUBLIC_KEY, WS_JWT_PUBLIC_KEY_FILE, WS_JWT_JWKS_URL)',
+    defaultText: '(empty)',
+    parse: (raw) => (raw.includes('-----BEGIN') ? raw : undefined),
+  },
+  {
+    name: 'WS_JWT_PUBLIC_KEY_FILE',
+    field: 'jwtPublicKeyFile',
+    allowed: 'a path to a readable PEM file',
+    description: 'verify tokens with the public key in this file (read once at start-up)',
+    defaultText: '(empty)',
+    parse: (raw) => raw,
+  },
+  {
+    name: 'WS_JWT_JWKS_URL',
+    field: 'jwtJwksUrl',
+    allowed: 'an https:// (or http://) URL of a JSON Web Key Set',
+    description:
+      "verify tokens with the identity provider's keys, picked by the token's `kid` (fetched on demand with a 5 s deadline, cached 10 min, refetched for an unknown `kid` at most every 30 s)",
+    defaultText: '(empty)',
+    parse: (raw) => (/^https?:\/\//.test(raw) && URL.canParse(raw) ? raw : undefined),
+  },
+  {
     name: 'WS_DEV_ENDPOINTS',
     field: 'devEndpoints',
     allowed: 'true or false',
     description:
-      'serve /dev/token (mints tokens for any user) and /dev/notify, which the demo page uses; refused when NODE_ENV=production',
-    defaultText: 'true (false in production)',
+      'serve /dev/token (mints tokens for any user) and /dev/notify, which the demo page uses, to loopback callers only; refused when NODE_ENV=production or with a public key',
+    defaultText: 'true (false in production or with a public key)',
     parse: boolean,
+  },
+  {
+    name: 'WS_ADMIN_PORT',
+    field: 'adminPort',
+    allowed: 'an integer from 0 to 65535 (0 picks a free port), other than WS_PORT',
+    description:
+      'serve the operations endpoints (/metrics, /stats, /drain, and /healthz, /readyz) on this separate port; WS_PORT then answers 404 for /metrics, /stats and /drain',
+    defaultText: '(empty: no operations listener)',
+    parse: integer(0, 65_535),
+  },
+  {
+    name: 'WS_ADMIN_HOST',
+    field: 'adminHost',
+    allowed: 'an IPv4/IPv6 address or host name',
+    description:
+      'interface of the operations listener; set 0.0.0.0 for a Prometheus on another host (and WS_ADMIN_TOKEN, or a network policy)',
+    parse: pattern(HOST),
+  },
+  {
+    name: 'WS_ADMIN_TOKEN',
+    field: 'adminToken',
+    allowed: 'at least 32 characters',
+    description:
+      'require `Authorization: Bearer <token>` on /metrics, /stats and /drain (compared in constant time); without it and without WS_ADMIN_PORT they answer loopback callers only',
+    defaultText: '(empty)',
+    redact: () => '***',
+    parse: (raw) => (raw.length >= 32 ? raw : undefined),
   },
   {
     name: 'WS_MAX_PAYLOAD_BYTES',

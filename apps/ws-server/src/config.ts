@@ -10,12 +10,14 @@ import {
 import type { LevelWithSilent } from 'pino';
 import { CONFIG_VARIABLES, type ConfigVariable } from './config-variables.js';
 import { InvalidConfigError } from './errors.js';
+import { type JwtAlgorithm, publicKeySource, tokenKeyOf } from './token-key.js';
 
 export { CONFIG_VARIABLES, type ConfigVariable } from './config-variables.js';
+export type { JwtAlgorithm } from './token-key.js';
 
 /** The ws-server's configuration, read from the environment once at start-up by {@link loadConfig}. */
 export interface WsConfig {
-  /** Interface to listen on. @defaultValue '0.0.0.0' */
+  /** Interface to listen on; set `0.0.0.0` (or `::`) to accept clients from the network. @defaultValue '127.0.0.1' */
   host: string;
   /** Port of Socket.IO, the page and the operations endpoints; 0 picks a free one. @defaultValue 3000 */
   port: number;
@@ -33,8 +35,24 @@ export interface WsConfig {
   jwtAudience: string;
   /** Clock skew tolerated on `exp`/`nbf`, in seconds. @defaultValue 5 */
   jwtClockToleranceSeconds: number;
+  /** Lifetime of a token without `exp`, counted from its `iat`, in seconds. @defaultValue 86400 */
+  jwtMaxAgeSeconds: number;
+  /** Accepted `alg`s; empty: HS256 with the secret, RS256 and ES256 with a public key or JWKS. @defaultValue [] */
+  jwtAlgorithms: JwtAlgorithm[];
+  /** PEM public key (SPKI or certificate) that verifies tokens instead of the secret. @defaultValue '' */
+  jwtPublicKey: string;
+  /** File holding that PEM public key. @defaultValue '' */
+  jwtPublicKeyFile: string;
+  /** JSON Web Key Set URL whose keys verify tokens instead of the secret. @defaultValue '' */
+  jwtJwksUrl: string;
   /** Serve `/dev/token` and `/dev/notify` (the demo page needs them). Never in production. @defaultValue NODE_ENV !== 'production' */
   devEndpoints: boolean;
+  /** Port of the operations listener (`/metrics`, `/stats`, `/drain`, probes); null: none. @defaultValue null */
+  adminPort: number | null;
+  /** Interface of the operations listener. @defaultValue '127.0.0.1' */
+  adminHost: string;
+  /** Bearer token the operations endpoints require; empty: none (loopback only, or the operations listener). @defaultValue '' */
+  adminToken: string;
   /** Largest message payload (`data`, as UTF-8 JSON). @defaultValue 65536 */
   maxPayloadBytes: number;
   /** Largest Engine.IO frame (`maxHttpBufferSize`); bigger frames close the connection. @defaultValue 1048576 */
@@ -89,7 +107,7 @@ export interface WsConfig {
 export const DEV_JWT_SECRET = 'redpool-development-secret-do-not-use-in-production';
 
 export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
-  host: '0.0.0.0',
+  host: '127.0.0.1',
   port: 3000,
   redisUrl: 'redis://127.0.0.1:6379',
   redisClusterNodes: [],
@@ -98,7 +116,15 @@ export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
   jwtIssuer: '',
   jwtAudience: '',
   jwtClockToleranceSeconds: 5,
+  jwtMaxAgeSeconds: 86_400,
+  jwtAlgorithms: [],
+  jwtPublicKey: '',
+  jwtPublicKeyFile: '',
+  jwtJwksUrl: '',
   devEndpoints: true,
+  adminPort: null,
+  adminHost: '127.0.0.1',
+  adminToken: '',
   maxPayloadBytes: 65_536,
   maxFrameBytes: 1_048_576,
   rateLimitPerSecond: 20,
@@ -137,10 +163,10 @@ export function loadConfig(env: Environment = process.env): WsConfig {
   const production = env.NODE_ENV === 'production';
   const config = readEnvironment(env, CONFIG_VARIABLES, {
     // Development endpoints are off by default in production; WS_DEV_ENDPOINTS's defaultText says both.
-    defaults: { ...DEFAULT_WS_CONFIG, devEndpoints: !production },
+    defaults: { ...DEFAULT_WS_CONFIG, devEndpoints: !production && !publicKeyConfigured(env) },
     invalidValue: InvalidConfigError,
   });
-  if (production && config.jwtSecret === DEV_JWT_SECRET)
+  if (production && config.jwtSecret === DEV_JWT_SECRET && !publicKeySource(config))
     throw new InvalidConfigError(
       'WS_JWT_SECRET',
       '',
@@ -149,6 +175,11 @@ export function loadConfig(env: Environment = process.env): WsConfig {
   if (production && config.devEndpoints)
     throw new InvalidConfigError('WS_DEV_ENDPOINTS', 'true', 'false when NODE_ENV=production');
   return validateConfig(config);
+}
+
+/** Whether the environment names a public key source (the development endpoints are then off by default). */
+function publicKeyConfigured(env: Environment): boolean {
+  return ['WS_JWT_PUBLIC_KEY', 'WS_JWT_PUBLIC_KEY_FILE', 'WS_JWT_JWKS_URL'].some((name) => env[name]?.trim());
 }
 
 /**
@@ -163,6 +194,16 @@ export function validateConfig(config: WsConfig): WsConfig {
       String(config.maxFrameBytes),
       `more than WS_MAX_PAYLOAD_BYTES=${config.maxPayloadBytes}`,
     );
+  // Exactly one key source, algorithms that fit it, a readable public key: checked now, not at the first client.
+  tokenKeyOf(config, DEV_JWT_SECRET);
+  if (config.devEndpoints && publicKeySource(config))
+    throw new InvalidConfigError(
+      'WS_DEV_ENDPOINTS',
+      'true',
+      `false when tokens are verified with ${publicKeySource(config)} (/dev/token signs with WS_JWT_SECRET)`,
+    );
+  if (config.adminPort !== null && config.adminPort !== 0 && config.adminPort === config.port)
+    throw new InvalidConfigError('WS_ADMIN_PORT', String(config.adminPort), `a port other than WS_PORT`);
   if (config.metaTtlMs < rules.maxTtlMs)
     throw new InvalidConfigError(
       'REALTIME_META_TTL',

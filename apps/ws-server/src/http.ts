@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import {
+  type IncomingMessage,
+  maxHeaderSize,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
 import { isValidChannel } from '@redpool/realtime';
-import { signToken } from './jwt.js';
+import { MAX_TOKEN_LENGTH, signToken } from './jwt.js';
+import { isLoopback, type Listener, OPERATIONS_PATHS, type OperationsAccess } from './operations-access.js';
 import type { WsServer } from './server.js';
 
 /** The demo page and its script, next to `src/` and `dist/`. */
@@ -16,15 +24,20 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Everything on the HTTP port that is not Socket.IO (`/socket.io/`, including the client script at
- * `/socket.io/socket.io.js`): `/healthz`, `/readyz`, `/metrics`, `/stats`, `/drain`, the chat
- * page, and — in development only — `/dev/token` and `/dev/notify`. Each request is counted while
- * in flight (`http` in the connection counts).
+ * `/socket.io/socket.io.js`): `/healthz`, `/readyz`, `/metrics`, `/stats`, `/drain` (as `access`
+ * allows), the chat page, and — in development only, to loopback callers only — `/dev/token` and
+ * `/dev/notify`. On the operations listener only the endpoints are served. Each request is counted
+ * while in flight (`http` in the connection counts).
  */
-export function createRequestHandler(server: WsServer): RequestListener {
+export function createRequestHandler(
+  server: WsServer,
+  access: OperationsAccess,
+  listener: Listener = 'client',
+): RequestListener {
   const cache = new Map<string, Buffer>();
   return (req, res) => {
     server.tracker.trackRequest(res);
-    void handle(server, cache, req, res).catch((err: unknown) => {
+    void handle(server, cache, req, res, access, listener).catch((err: unknown) => {
       server.log.error({ err, url: req.url?.split('?')[0] }, 'http handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
@@ -37,16 +50,27 @@ async function handle(
   cache: Map<string, Buffer>,
   req: IncomingMessage,
   res: ServerResponse,
+  access: OperationsAccess,
+  listener: Listener,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
-  if (path.startsWith('/dev/')) {
+  if (path.startsWith('/dev/') && listener === 'client') {
     if (!server.config.devEndpoints) return sendJson(res, 404, { error: 'not found' });
+    // They mint identities: whatever the bind address, only this machine may ask.
+    if (!isLoopback(req.socket.remoteAddress))
+      return sendJson(res, 403, { error: 'development endpoints answer loopback callers only' });
     return dev(server, path, method, url, req, res);
   }
   if (method !== 'GET' && method !== 'HEAD')
     return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+  if (OPERATIONS_PATHS.has(path)) {
+    const refusal = access.check(req, listener);
+    if (refusal) return sendJson(res, refusal.status, refusal.body, refusal.headers);
+  }
+  if (listener === 'operations' && !OPERATIONS_PATHS.has(path) && path !== '/healthz' && path !== '/readyz')
+    return sendJson(res, 404, { error: 'not found' });
   switch (path) {
     case '/healthz':
       return sendJson(res, 200, { status: 'ok', instance: server.config.instanceId });
@@ -130,6 +154,27 @@ async function dev(
     return sendJson(res, 200, { channel, epoch: result.epoch, offset: result.offset });
   }
   return sendJson(res, 404, { error: 'not found' });
+}
+
+/**
+ * Answers a request the HTTP parser refused with a JSON reason instead of a bare status: headers
+ * over Node's limit (`maxHeaderSize`, 16 KiB by default — a huge `Authorization` header, say) get
+ * 431 with the limits to respect, other malformed requests 400.
+ */
+export function answerParseErrors(http: Server): void {
+  http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? `request headers larger than ${maxHeaderSize} bytes; send the token as auth.token in the handshake (at most ${MAX_TOKEN_LENGTH} characters)`
+        : 'malformed HTTP request',
+    });
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

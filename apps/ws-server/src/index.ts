@@ -26,7 +26,14 @@ export {
   WsError,
   type WsErrorCode,
 } from './errors.js';
-export { signToken, type TokenClaims, verifyToken } from './jwt.js';
+export {
+  MAX_TOKEN_LENGTH,
+  signToken,
+  type TokenClaims,
+  TokenVerifier,
+  type VerifiedToken,
+  type VerifyOptions,
+} from './jwt.js';
 export {
   type ClosingEvent,
   type ErrorAck,
@@ -47,3 +54,4 @@ export {
   type WsServerStatus,
   type WsStats,
 } from './server.js';
+export { JWT_ALGORITHMS, type TokenKey, tokenKeyOf } from './token-key.js';

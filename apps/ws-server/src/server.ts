@@ -29,8 +29,10 @@ import {
   watchSessions,
 } from './engine-sessions.js';
 import { Fanout } from './fanout.js';
-import { createRequestHandler } from './http.js';
+import { answerParseErrors, createRequestHandler } from './http.js';
+import { describeAddress, type ListenAddress, listen, listenAddress } from './listen-address.js';
 import { WsMetrics } from './metrics.js';
+import { OperationsAccess } from './operations-access.js';
 import { RedisHealth } from './redis-health.js';
 import { createServerPool } from './redis-pool.js';
 import type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
@@ -87,6 +89,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private metricsInstance: WsMetrics | undefined;
   private io: SocketIoServer | undefined;
   private http: HttpServer | undefined;
+  private operationsHttp: HttpServer | undefined;
   private health: RedisHealth | undefined;
   private requests: ClientRequests | undefined;
   private heartbeat: Heartbeat | undefined;
@@ -135,24 +138,28 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     return this.io;
   }
 
-  /** Where the server listens (for a supervisor's worker: where the supervisor listens). */
-  get address(): { host: string; port: number; url: string } {
-    if (this.worker) {
-      const host = this.config.host === '0.0.0.0' ? '127.0.0.1' : this.config.host;
-      return { host: this.config.host, port: this.config.port, url: `http://${host}:${this.config.port}` };
-    }
+  /**
+   * Where the server listens (for a supervisor's worker: where the supervisor listens): `host` is
+   * the bound address, `url` one that reaches it from this machine.
+   */
+  get address(): ListenAddress {
+    if (this.worker) return listenAddress(this.config.host, this.config.port);
     const address = this.http?.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('ws-server not listening');
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const shown = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
-    return { host: address.address, port: address.port, url: `http://${shown}:${address.port}` };
+    return listenAddress(address.address, address.port);
+  }
+
+  /** Where the operations listener (`WS_ADMIN_PORT`) listens; undefined without one. */
+  get operationsAddress(): ListenAddress | undefined {
+    const address = this.operationsHttp?.address() as AddressInfo | null | undefined;
+    return address ? listenAddress(address.address, address.port) : undefined;
   }
 
   /**
    * Connects to Redis (every connection through one pool), detects the adapter, and listens.
    * @throws pool errors (`POOL_ERR_CONNECTION`…) when Redis is unreachable at start-up.
    */
-  async start(): Promise<{ host: string; port: number; url: string }> {
+  async start(): Promise<ListenAddress> {
     if (this.currentStatus !== 'idle')
       throw new Error(`ws-server cannot start from status ${this.currentStatus}`);
     this.setStatus('starting');
@@ -223,8 +230,10 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         redisAvailable: () => health.redisAvailable,
       });
 
-      const http = createServer(createRequestHandler(this));
+      const access = new OperationsAccess(config);
+      const http = createServer(createRequestHandler(this, access));
       this.http = http;
+      answerParseErrors(http);
       if (config.tcpKeepAliveMs > 0)
         http.on('connection', (socket: NetSocket) => socket.setKeepAlive(true, config.tcpKeepAliveMs));
       const io = new SocketIoServer(http, {
@@ -245,14 +254,15 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       });
       const nsp = io.of(config.namespace);
       this.attach(nsp);
-      if (!this.worker)
-        await new Promise<void>((resolve, reject) => {
-          http.once('error', reject);
-          http.listen(config.port, config.host, () => {
-            http.off('error', reject);
-            resolve();
-          });
-        });
+      if (!this.worker) {
+        await listen(http, config.port, config.host);
+        // In a supervisor's worker the supervisor serves the operations endpoints (whole server).
+        if (config.adminPort !== null) {
+          this.operationsHttp = createServer(createRequestHandler(this, access, 'operations'));
+          answerParseErrors(this.operationsHttp);
+          await listen(this.operationsHttp, config.adminPort, config.adminHost);
+        }
+      }
       this.startedAt = Date.now();
       this.setStatus('running');
       this.setReady(true);
@@ -262,6 +272,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.log.info(
         {
           url,
+          host: this.worker ? undefined : this.address.host,
+          operations: this.operationsAddress?.url,
           fanout: mode,
           redis:
             config.redisClusterNodes.length > 0
@@ -269,7 +281,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
               : redactUrl(config.redisUrl),
           channels: publisher.options.channels.toString(),
         },
-        this.worker ? 'ws-server worker ready' : `ws-server listening on ${url}`,
+        this.worker ? 'ws-server worker ready' : `ws-server listening on ${describeAddress(this.address)}`,
       );
       return this.address;
     } catch (err) {
@@ -409,7 +421,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     );
     this.connections.set(socket.id, connection);
     this.sessionConnections.set(socket.conn as unknown as EngineSession, connection);
-    connection.expireAt(user.claims.exp, this.config.jwtClockToleranceSeconds);
+    connection.expireAt(socket.data.expiresAt as number, this.config.jwtClockToleranceSeconds);
     socket.onAny((event: unknown, ...args: unknown[]) => {
       void this.requests?.dispatch(connection, event, args);
     });
@@ -487,6 +499,11 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       await new Promise<void>((resolve) => this.http!.close(() => resolve()));
     }
     this.http?.closeAllConnections();
+    const operations = this.operationsHttp;
+    if (operations?.listening) {
+      operations.closeAllConnections();
+      await new Promise<void>((resolve) => operations.close(() => resolve()));
+    }
     await this.fanout?.close().catch(() => undefined);
     // Bounded: pool.close() waits for dedicated connections that ioredis may leave 'reconnecting'
     // when they are disconnected while Redis is down.

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { prometheusContentType } from 'prom-client';
-import { sendJson } from './http.js';
+import { answerParseErrors, sendJson } from './http.js';
+import { type Listener, OPERATIONS_PATHS, type OperationsAccess } from './operations-access.js';
 import type { WholeServer } from './whole-server.js';
 
 /** The paths the supervisor answers itself, for the whole server: every other request goes to a worker. */
@@ -19,26 +20,43 @@ export function isSupervisorEndpoint(requestLine: string): boolean {
 }
 
 /**
- * The supervisor's own HTTP endpoints on the shared port — `/metrics`, `/stats`, `/drain`,
- * `/readyz` and `/healthz` of the whole server — so that a scrape or a probe sees every worker,
- * whichever it would have landed on. The
- * supervisor hands these connections here instead of to a worker; each is closed after its
- * response, so the next request on it is routed again.
+ * The supervisor's own HTTP endpoints — `/metrics`, `/stats`, `/drain`, `/readyz` and `/healthz`
+ * of the whole server — so that a scrape or a probe sees every worker, whichever it would have
+ * landed on. On the shared port the supervisor hands these connections here instead of to a
+ * worker; each is closed after its response, so the next request on it is routed again. With
+ * `WS_ADMIN_PORT` they are also served on the operations listener, and `access` decides who may
+ * read `/metrics`, `/stats` and `/drain` on each.
  */
 export class SupervisorEndpoints {
   private readonly http: Server;
+  private operationsHttp: Server | undefined;
 
   constructor(
     private readonly server: WholeServer,
+    private readonly access: OperationsAccess,
     private readonly log: Logger,
   ) {
-    this.http = createServer((req, res) => {
-      void this.handle(req, res).catch((err: unknown) => {
-        this.log.error({ err: (err as Error).message, url: req.url?.split('?')[0] }, 'endpoint failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-        else res.destroy();
+    this.http = this.createListener('client');
+  }
+
+  /** Starts the operations listener; resolves with the bound address. */
+  async listenOperations(port: number, host: string): Promise<AddressInfo> {
+    const http = this.createListener('operations');
+    this.operationsHttp = http;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        resolve();
       });
     });
+    return http.address() as AddressInfo;
+  }
+
+  /** Closes the operations listener. */
+  close(): void {
+    this.operationsHttp?.closeAllConnections();
+    this.operationsHttp?.close();
   }
 
   /** Serves a connection whose first bytes, `head`, were already read by the supervisor. */
@@ -48,12 +66,29 @@ export class SupervisorEndpoints {
     socket.resume();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('connection', 'close');
+  private createListener(listener: Listener): Server {
+    const http = createServer((req, res) => {
+      void this.handle(req, res, listener).catch((err: unknown) => {
+        this.log.error({ err: (err as Error).message, url: req.url?.split('?')[0] }, 'endpoint failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    });
+    answerParseErrors(http);
+    return http;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, listener: Listener): Promise<void> {
+    if (listener === 'client') res.setHeader('connection', 'close');
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD')
       return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
-    switch (new URL(req.url ?? '/', 'http://localhost').pathname) {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (OPERATIONS_PATHS.has(path)) {
+      const refusal = this.access.check(req, listener);
+      if (refusal) return sendJson(res, refusal.status, refusal.body, refusal.headers);
+    }
+    switch (path) {
       case '/metrics': {
         const body = await this.server.metricsText();
         res.writeHead(200, { 'content-type': prometheusContentType, 'cache-control': 'no-store' });

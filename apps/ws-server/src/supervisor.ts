@@ -1,9 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
-import { createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createLogger } from '@redpool/pool';
 import type { Logger } from 'pino';
 import type { WsConfig } from './config.js';
 import { CumulativeLedger } from './cumulative-ledger.js';
+import { describeAddress, type ListenAddress, listenAddress } from './listen-address.js';
+import { OperationsAccess } from './operations-access.js';
 import { readRequestLine, stopReading, workerOfRequestLine } from './request-line.js';
 import { isSupervisorEndpoint, SupervisorEndpoints } from './supervisor-endpoints.js';
 import type { ToSupervisor, ToWorker } from './supervisor-messages.js';
@@ -87,11 +89,14 @@ export class Supervisor {
       ledger: this.ledger,
       metrics: this.metrics,
     });
-    this.endpoints = new SupervisorEndpoints(whole, log);
+    this.endpoints = new SupervisorEndpoints(whole, new OperationsAccess(config), log);
   }
 
-  /** Forks the first generation, waits until it is ready, then listens. */
-  async start(): Promise<{ url: string }> {
+  /**
+   * Forks the first generation, waits until it is ready, then listens (and opens the operations
+   * listener, with `WS_ADMIN_PORT`).
+   */
+  async start(): Promise<{ address: ListenAddress; operations?: ListenAddress; url: string }> {
     if (this.script) cluster.setupPrimary({ exec: this.script });
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     this.generation = 1;
@@ -106,17 +111,21 @@ export class Supervisor {
         resolve();
       });
     });
+    const bound = server.address() as AddressInfo;
+    const address = listenAddress(bound.address, bound.port);
+    let operations: ListenAddress | undefined;
+    if (this.config.adminPort !== null) {
+      const info = await this.endpoints.listenOperations(this.config.adminPort, this.config.adminHost);
+      operations = listenAddress(info.address, info.port);
+    }
     this.status = 'running';
     this.startedAt = Date.now();
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : this.config.port;
-    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? '127.0.0.1' : this.config.host;
-    const url = `http://${host}:${port}`;
+    const url = address.url;
     this.log.info(
-      { url, workers: this.config.workers, generation: 1 },
-      `ws-server supervisor listening on ${url} (${this.config.workers} workers; SIGHUP restarts them)`,
+      { url, host: address.host, operations: operations?.url, workers: this.config.workers, generation: 1 },
+      `ws-server supervisor listening on ${describeAddress(address)} with ${this.config.workers} workers (SIGHUP restarts them)`,
     );
-    return { url };
+    return { address, operations, url };
   }
 
   /**
@@ -179,6 +188,7 @@ export class Supervisor {
     clearTimeout(this.forceTimer);
     // Not waiting for close's callback: it would ask the (gone) workers about the sockets they had.
     this.server?.close();
+    this.endpoints.close();
     this.status = 'stopped';
     this.log.info('stopped');
   }
