@@ -99,20 +99,26 @@ export class ClientRequests {
   ): Promise<void> {
     const request = parseSubscribe(payload);
     const { channel } = request;
-    if (connection.subscriptions.has(channel))
+    if (connection.holdsChannel(channel))
       throw new ClientError(
         'WS_ERR_ALREADY_SUBSCRIBED',
         `already subscribed to ${channel}; unsubscribe first`,
       );
-    if (connection.subscriptions.size >= this.deps.config.maxSubscriptions)
+    if (connection.subscriptionSlots >= this.deps.config.maxSubscriptions)
       throw new ClientError(
         'WS_ERR_TOO_MANY_SUBSCRIPTIONS',
         `at most WS_MAX_SUBSCRIPTIONS=${this.deps.config.maxSubscriptions} channels per connection`,
       );
-    await this.check(connection.user, channel, 'subscribe');
-    this.assertRedisAvailable();
-    if (connection.closing || connection.subscriptions.has(channel))
-      throw new ClientError('WS_ERR_ALREADY_SUBSCRIBED', `already subscribed to ${channel}`);
+    // Reserved before the first await: requests arriving meanwhile see the slot taken.
+    connection.reserveChannel(channel);
+    try {
+      await this.check(connection.user, channel, 'subscribe');
+      this.assertRedisAvailable();
+      if (connection.closing) throw new ClientError('WS_ERR_NOT_SUBSCRIBED', 'the connection is closing');
+    } finally {
+      connection.releaseChannel(channel);
+    }
+    // In the same tick as the release: the subscription takes over the slot.
     const hub = this.deps.hub;
     const subscription = hub.add(connection, channel);
     const rule = subscription.local.rule;

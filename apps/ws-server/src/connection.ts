@@ -41,6 +41,12 @@ const CLOSE_GRACE_MS = 1000;
  */
 export class Connection<S extends ConnectionSubscription = ConnectionSubscription> {
   readonly subscriptions = new Map<string, S>();
+  /**
+   * Channels whose `subscribe` is in flight (authorization, Redis): they hold a slot of the
+   * subscription limit from the check until they are subscribed or refused, so concurrent
+   * requests can never together exceed it.
+   */
+  private readonly reservedChannels = new Set<string>();
   readonly bucket: TokenBucket;
   /** Authorization decisions for publishing, per channel (bounded). */
   readonly publishAllowed = new Map<string, boolean>();
@@ -65,6 +71,26 @@ export class Connection<S extends ConnectionSubscription = ConnectionSubscriptio
     private readonly onRefused: (code: WsErrorCode, channel?: string) => void,
   ) {
     this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
+  }
+
+  /** Subscriptions plus those being set up: what the subscription limit counts. */
+  get subscriptionSlots(): number {
+    return this.subscriptions.size + this.reservedChannels.size;
+  }
+
+  /** Whether `channel` is subscribed, or its `subscribe` is in flight. */
+  holdsChannel(channel: string): boolean {
+    return this.subscriptions.has(channel) || this.reservedChannels.has(channel);
+  }
+
+  /** Takes a slot for `channel` before the first await of its `subscribe`; {@link releaseChannel} it in `finally`. */
+  reserveChannel(channel: string): void {
+    this.reservedChannels.add(channel);
+  }
+
+  /** Gives a reserved slot back (the subscription, if made, holds its own). */
+  releaseChannel(channel: string): void {
+    this.reservedChannels.delete(channel);
   }
 
   /** `websocket` or `polling`. */

@@ -185,7 +185,10 @@ describe('loadConfig', () => {
     writeFileSync(file, pem);
     const jwks = 'https://id.example/.well-known/jwks.json';
     // A public key turns the development endpoints off by default (they sign with the secret).
-    expect(loadConfig({ WS_JWT_PUBLIC_KEY: pem })).toMatchObject({ jwtPublicKey: pem.trim(), devEndpoints: false });
+    expect(loadConfig({ WS_JWT_PUBLIC_KEY: pem })).toMatchObject({
+      jwtPublicKey: pem.trim(),
+      devEndpoints: false,
+    });
     expect(loadConfig({ WS_JWT_PUBLIC_KEY_FILE: file }).jwtPublicKeyFile).toBe(file);
     expect(loadConfig({ NODE_ENV: 'production', WS_JWT_JWKS_URL: jwks }).jwtJwksUrl).toBe(jwks);
     expect(() => loadConfig({ WS_JWT_PUBLIC_KEY: pem, WS_JWT_JWKS_URL: jwks })).toThrow(
