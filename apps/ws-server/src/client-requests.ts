@@ -9,6 +9,7 @@ import type { Connection } from './connection.js';
 import { ClientError, WsError } from './errors.js';
 import type { Fanout } from './fanout.js';
 import type { DropPattern, WsMetrics } from './metrics.js';
+import { INVALID_ACK_ID } from './packet-decoder.js';
 import {
   EVENTS,
   type PublishAck,
@@ -47,8 +48,18 @@ export class ClientRequests {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (response: unknown) => void) : undefined;
     const payload = ack && args.length === 1 ? undefined : args[0];
-    const name = typeof event === 'string' ? event.slice(0, 64) : String(event);
+    const name = typeof event === 'string' ? event.slice(0, 64) : '';
     try {
+      if (event === INVALID_ACK_ID)
+        throw new ClientError(
+          'WS_ERR_BAD_REQUEST',
+          `acknowledgement ids are integers from 0 to ${Number.MAX_SAFE_INTEGER}; the event was not handled`,
+        );
+      if (typeof event !== 'string')
+        throw new ClientError(
+          'WS_ERR_UNKNOWN_EVENT',
+          'an event needs a name (a string): send subscribe, unsubscribe or publish',
+        );
       if (!connection.bucket.take())
         throw new ClientError(
           'WS_ERR_RATE_LIMITED',

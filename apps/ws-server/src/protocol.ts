@@ -84,6 +84,12 @@ export interface RejectedEvent extends ErrorBody {
 
 const MAX_EPOCH_LENGTH = 64;
 
+/**
+ * How deeply a published `data` may nest arrays and objects (`[[1]]` is 2 deep). Deeper ones get
+ * `WS_ERR_BAD_REQUEST`: no chat message needs more, and every layer costs the encoders stack.
+ */
+export const MAX_DATA_DEPTH = 32;
+
 export function parseSubscribe(raw: unknown): SubscribeRequest {
   const body = object(raw, 'subscribe');
   const channel = channelOf(body);
@@ -106,7 +112,21 @@ export function parsePublish(raw: unknown): PublishRequest {
   const body = object(raw, 'publish');
   const channel = channelOf(body);
   if (!('data' in body) || body.data === undefined) throw bad('publish: "data" is required');
+  if (exceedsDepth(body.data, MAX_DATA_DEPTH))
+    throw bad(`publish: "data" nests arrays and objects more than ${MAX_DATA_DEPTH} deep`);
   return { channel, data: body.data };
+}
+
+/** Whether `value` nests arrays/objects deeper than `limit`; iterative, so any depth is measured safely. */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function object(raw: unknown, event: string): Record<string, unknown> {

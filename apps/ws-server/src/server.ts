@@ -33,6 +33,7 @@ import { answerParseErrors, createRequestHandler } from './http.js';
 import { describeAddress, type ListenAddress, listen, listenAddress } from './listen-address.js';
 import { WsMetrics } from './metrics.js';
 import { OperationsAccess } from './operations-access.js';
+import { checkedParser } from './packet-decoder.js';
 import { RedisHealth } from './redis-health.js';
 import { createServerPool } from './redis-pool.js';
 import type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
@@ -239,6 +240,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       const io = new SocketIoServer(http, {
         adapter: this.fanout.adapter as never,
         maxHttpBufferSize: config.maxFrameBytes,
+        parser: checkedParser,
         pingInterval: config.pingIntervalMs,
         pingTimeout: config.pingTimeoutMs,
         serveClient: true,
