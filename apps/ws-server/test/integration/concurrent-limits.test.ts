@@ -22,7 +22,12 @@ beforeAll(async () => {
     },
     // A membership check that answers after a random delay spreads the requests' awaits out,
     // as a real policy looking things up would.
-    { chatMembership: async () => (await sleep(Math.random() * 20), true) },
+    {
+      chatMembership: async () => {
+        await sleep(Math.random() * 20);
+        return true;
+      },
+    },
   );
 });
 afterAll(() => stopAllServers([server], clients));
