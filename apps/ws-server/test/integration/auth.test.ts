@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
-import { io } from 'socket.io-client';
 import { type ChatMembership, signToken, type WsServer } from '../../src/index.js';
 import {
+  handshake,
   SECRET,
   startInstance,
   stopAllServers,
@@ -35,30 +35,6 @@ beforeAll(async () => {
   );
 });
 afterAll(() => stopAllServers([server, strict], clients));
-
-/** Connects a raw client and returns the connect_error's data (or 'connected'). */
-function handshake(url: string, auth: Record<string, unknown> | undefined): Promise<unknown> {
-  const socket = io(url, {
-    transports: ['websocket'],
-    auth: auth ?? {},
-    forceNew: true,
-    reconnection: false,
-  });
-  return withDeadline(
-    new Promise((resolve) => {
-      socket.once('connect', () => {
-        socket.disconnect();
-        resolve('connected');
-      });
-      socket.once('connect_error', (err: Error & { data?: unknown }) => {
-        socket.disconnect();
-        resolve({ message: err.message, data: err.data });
-      });
-    }),
-    5000,
-    'handshake',
-  );
-}
 
 const now = () => Math.floor(Date.now() / 1000);
 

@@ -38,6 +38,17 @@ function defaults(extra: Record<string, string> = {}): Record<string, string> {
   return { ...env, ...extra };
 }
 
+/** Open to the network, with an operations listener on a free port of every interface, behind the token. */
+function operationsEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return serverEnv(redisUrl, {
+    WS_HOST: '0.0.0.0',
+    WS_ADMIN_PORT: '0',
+    WS_ADMIN_HOST: '0.0.0.0',
+    WS_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...extra,
+  });
+}
+
 describe('safe by default', () => {
   test('without WS_HOST the server binds loopback only, and its start line says so', async () => {
     const server = await spawnServer(defaults());
@@ -103,14 +114,7 @@ describe('safe by default', () => {
 
 describe('operations listener (WS_ADMIN_PORT)', () => {
   test('one process: operations endpoints move to the operations port and need the token there', async () => {
-    const server = await spawnServer(
-      serverEnv(redisUrl, {
-        WS_HOST: '0.0.0.0',
-        WS_ADMIN_PORT: '0',
-        WS_ADMIN_HOST: '0.0.0.0',
-        WS_ADMIN_TOKEN: ADMIN_TOKEN,
-      }),
-    );
+    const server = await spawnServer(operationsEnv());
     const port = portOf(server.url);
     const admin = await operationsPort(server);
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -138,16 +142,7 @@ describe('operations listener (WS_ADMIN_PORT)', () => {
   });
 
   test('supervisor (WS_WORKERS=2): the same rules, with the whole server on the operations port', async () => {
-    const server = await spawnServer(
-      serverEnv(redisUrl, {
-        WS_HOST: '0.0.0.0',
-        WS_WORKERS: '2',
-        WS_ADMIN_PORT: '0',
-        WS_ADMIN_HOST: '0.0.0.0',
-        WS_ADMIN_TOKEN: ADMIN_TOKEN,
-      }),
-      30_000,
-    );
+    const server = await spawnServer(operationsEnv({ WS_WORKERS: '2' }), 30_000);
     const port = portOf(server.url);
     const admin = await operationsPort(server);
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
