@@ -9,7 +9,6 @@ import {
   TestClient,
   token,
   waitFor,
-  withDeadline,
 } from '../helpers.js';
 
 afterAll(stopAll);

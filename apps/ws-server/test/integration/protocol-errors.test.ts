@@ -39,7 +39,7 @@ async function rawSession(frames: string[], until: (got: string[]) => boolean): 
     ws.once('error', reject);
   });
   ws.send(`40${JSON.stringify({ token: token('raw') })}`);
-  await waitFor('connected', () => got.some((f) => f.startsWith('40')));
+  await waitFor('connected', () => got.some((f) => f.startsWith('40')), 15_000);
   for (const frame of frames) ws.send(frame);
   try {
     await waitFor(
