@@ -1,11 +1,12 @@
 import cluster from 'node:cluster';
 import { createLogger } from '@redpool/pool';
-import { loadConfig, type WsConfig } from './config.js';
+import type { WsConfig } from './config/config.js';
+import { loadConfig } from './config/load-config.js';
 import { InvalidConfigError } from './errors.js';
-import { describeAddress } from './listen-address.js';
+import { describeAddress } from './http/listen-address.js';
 import { createWsServer } from './server.js';
-import { Supervisor } from './supervisor.js';
-import { runWorker } from './supervisor-worker.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { runWorker } from './supervisor/supervisor-worker.js';
 
 // Entry point of `pnpm start`: configuration from the environment, validated once.
 const bootLog = createLogger({ name: 'ws-server' });

@@ -3,39 +3,39 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { createCodec } from '@redpool/codec';
 import { createLogger, type Heartbeat, type Pool, redactUrl, startHeartbeat } from '@redpool/pool';
-import {
-  createPublisher,
-  detectFanoutMode,
-  type FanoutMode,
-  type Publisher,
-  StreamKeys,
-} from '@redpool/realtime';
+import { createPublisher, type Publisher, StreamKeys } from '@redpool/realtime';
 import type { Logger } from 'pino';
 import { type Namespace, type Socket, Server as SocketIoServer } from 'socket.io';
-import { authenticate } from './authentication.js';
-import { type Authorizer, type ChatMembership, createDefaultAuthorizer, type User } from './authorization.js';
-import { ChannelHub, type Subscription } from './channel-hub.js';
-import { ClientRequests } from './client-requests.js';
-import { channelRules, validateConfig, type WsConfig } from './config.js';
-import { Connection } from './connection.js';
-import { ConnectionTracker } from './connection-tracker.js';
-import { withTimeout } from './deadline.js';
-import { Drain, type DrainOutcome } from './drain.js';
+import { authenticate } from './auth/authentication.js';
+import {
+  type Authorizer,
+  type ChatMembership,
+  createDefaultAuthorizer,
+  type User,
+} from './auth/authorization.js';
+import { ChannelHub, type Subscription } from './channels/channel-hub.js';
+import { Fanout } from './channels/fanout.js';
+import { negotiateFanoutMode } from './channels/fanout-mode.js';
+import { channelRules, validateConfig, type WsConfig } from './config/config.js';
+import { ClientRequests } from './connections/client-requests.js';
+import { Connection } from './connections/connection.js';
+import { ConnectionTracker } from './connections/connection-tracker.js';
+import { Drain, type DrainOutcome } from './connections/drain.js';
 import {
   type EngineInternals,
   type EngineSession,
   forceClose,
   guardSessions,
   watchSessions,
-} from './engine-sessions.js';
-import { Fanout } from './fanout.js';
-import { answerParseErrors, createRequestHandler } from './http.js';
-import { describeAddress, type ListenAddress, listen, listenAddress } from './listen-address.js';
-import { WsMetrics } from './metrics.js';
-import { OperationsAccess } from './operations-access.js';
-import { checkedParser } from './packet-decoder.js';
-import { RedisHealth } from './redis-health.js';
-import { createServerPool } from './redis-pool.js';
+} from './connections/engine-sessions.js';
+import { checkedParser } from './connections/packet-decoder.js';
+import { withTimeout } from './deadline.js';
+import { describeAddress, type ListenAddress, listen, listenAddress } from './http/listen-address.js';
+import { OperationsAccess } from './http/operations-access.js';
+import { answerParseErrors, createRequestHandler } from './http/request-handler.js';
+import { WsMetrics } from './metrics/metrics.js';
+import { RedisHealth } from './redis/redis-health.js';
+import { createServerPool } from './redis/redis-pool.js';
 import type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
 
 export type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
@@ -170,7 +170,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.pool = pool;
       await pool.connect();
       const keys = new StreamKeys(config.keyPrefix, config.adapterPrefix, config.namespace);
-      const mode = await this.chooseFanout(pool, keys);
+      const mode = await negotiateFanoutMode(pool, keys, config.fanout, this.log);
       const publisher = createPublisher(pool, {
         channels: channelRules(config),
         keyPrefix: config.keyPrefix,
@@ -441,24 +441,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     const publisher = this.publisherInstance;
     if (!publisher || !this.requests) return undefined;
     return this.requests.dropPattern(publisher.options.channels.match(channel));
-  }
-
-  /**
-   * `auto` joins the mode other instances announced (else picks by Redis version); the mode is
-   * (re-)announced so publishers with `fanout: 'auto'` use the same one.
-   */
-  private async chooseFanout(pool: Pool, keys: StreamKeys): Promise<FanoutMode> {
-    const announced = await pool.call('GET', keys.fanoutMode());
-    const known = announced === 'classic' || announced === 'sharded' ? announced : undefined;
-    const mode =
-      this.config.fanout !== 'auto' ? this.config.fanout : (known ?? (await detectFanoutMode(pool)));
-    if (known && known !== mode)
-      this.log.warn(
-        { announced: known, configured: mode },
-        'REALTIME_FANOUT differs from what other instances announced; instances and publishers must agree',
-      );
-    await pool.call('SET', keys.fanoutMode(), mode);
-    return mode;
   }
 
   private setReady(ready: boolean): void {

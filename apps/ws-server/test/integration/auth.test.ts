@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
 import { type ChatMembership, signToken, type WsServer } from '../../src/index.js';
-import {
-  handshake,
-  SECRET,
-  startInstance,
-  stopAllServers,
-  TestClient,
-  token,
-  waitFor,
-} from '../helpers.js';
+import { handshake, SECRET, startInstance, stopAllServers, TestClient, token, waitFor } from '../helpers.js';
 
 afterAll(stopAll);
 

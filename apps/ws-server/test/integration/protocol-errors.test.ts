@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
+import { MAX_DATA_DEPTH } from '../../src/connections/protocol.js';
 import type { WsServer } from '../../src/index.js';
-import { MAX_DATA_DEPTH } from '../../src/protocol.js';
 import { startInstance, stopAllServers, token, waitFor } from '../helpers.js';
 
 afterAll(stopAll);

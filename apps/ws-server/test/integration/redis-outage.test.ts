@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
 import type { WsServer } from '../../src/index.js';
-import { HEALTH_INTERVAL_MS, HEALTH_TIMEOUT_MS } from '../../src/redis-health.js';
+import { HEALTH_INTERVAL_MS, HEALTH_TIMEOUT_MS } from '../../src/redis/redis-health.js';
 import { sleep, startInstance, startInstances, stopAllServers, TestClient, waitFor } from '../helpers.js';
 
 afterAll(stopAll);

@@ -3,14 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import {
-  CONFIG_VARIABLES,
-  DEFAULT_WS_CONFIG,
-  DEV_JWT_SECRET,
-  defaultText,
-  loadConfig,
-  resolveConfig,
-} from '../../src/config.js';
+import { DEFAULT_WS_CONFIG, DEV_JWT_SECRET, resolveConfig } from '../../src/config/config.js';
+import { CONFIG_VARIABLES } from '../../src/config/config-variables.js';
+import { defaultText, loadConfig } from '../../src/config/load-config.js';
 import { InvalidConfigError } from '../../src/errors.js';
 
 const docs = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');

@@ -1,8 +1,8 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { signToken, TokenVerifier, type VerifyOptions } from '../../src/jwt.js';
-import { tokenKeyOf } from '../../src/token-key.js';
+import { signToken, TokenVerifier, type VerifyOptions } from '../../src/auth/jwt.js';
+import { tokenKeyOf } from '../../src/auth/token-key.js';
 
 const secret = 'unit-secret-unit-secret-unit-secret';
 const now = 1_700_000_000_000;

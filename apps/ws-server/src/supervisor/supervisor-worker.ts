@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
-import type { WsConfig } from './config.js';
-import type { MetricSnapshot } from './metric-snapshots.js';
-import { createWsServer, type WsServer } from './server.js';
+import type { WsConfig } from '../config/config.js';
+import type { MetricSnapshot } from '../metrics/metric-snapshots.js';
+import { createWsServer, type WsServer } from '../server.js';
 import { sessionIdPrefix } from './supervisor.js';
 import type { ReportKind, ToSupervisor, ToWorker, WorkerReport } from './supervisor-messages.js';
 

@@ -1,5 +1,5 @@
 import { isValidChannel, MAX_CHANNEL_LENGTH, type Publication } from '@redpool/realtime';
-import { ClientError, type ErrorBody } from './errors.js';
+import { ClientError, type ErrorBody } from '../errors.js';
 
 /**
  * The events of the client protocol. Client → server: `subscribe`, `unsubscribe`, `publish`

@@ -1,5 +1,5 @@
-import type { MetricSnapshot } from './metric-snapshots.js';
-import type { WsServerStatus, WsStats } from './server.js';
+import type { MetricSnapshot } from '../metrics/metric-snapshots.js';
+import type { WsServerStatus, WsStats } from '../status.js';
 
 /** What the supervisor asks a worker for: its metrics (`/metrics`) or its stats (`/stats`, `/drain`). */
 export type ReportKind = 'metrics' | 'stats';

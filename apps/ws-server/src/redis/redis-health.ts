@@ -1,6 +1,6 @@
 import type { Pool } from '@redpool/pool';
-import type { ChannelHub } from './channel-hub.js';
-import type { Fanout } from './fanout.js';
+import type { ChannelHub } from '../channels/channel-hub.js';
+import type { Fanout } from '../channels/fanout.js';
 
 /** How often Redis is checked. */
 export const HEALTH_INTERVAL_MS = 1_000;

@@ -7,13 +7,31 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Publisher } from '@redpool/realtime';
 import { isValidChannel } from '@redpool/realtime';
-import { MAX_TOKEN_LENGTH, signToken } from './jwt.js';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { MAX_TOKEN_LENGTH, signToken } from '../auth/jwt.js';
+import type { WsConfig } from '../config/config.js';
+import type { ConnectionTracker } from '../connections/connection-tracker.js';
+import type { DrainStatus, WsServerStatus, WsStats } from '../status.js';
 import { isLoopback, type Listener, OPERATIONS_PATHS, type OperationsAccess } from './operations-access.js';
-import type { WsServer } from './server.js';
+
+/** What the request handler reads from the server it serves (the ws-server). */
+export interface ServedServer {
+  readonly config: WsConfig;
+  readonly log: Logger;
+  readonly tracker: ConnectionTracker;
+  readonly ready: boolean;
+  readonly status: WsServerStatus;
+  readonly metrics: { readonly registry: Registry };
+  readonly publisher: Publisher;
+  drainStatus(): DrainStatus;
+  stats(): WsStats;
+}
 
 /** The demo page and its script, next to `src/` and `dist/`. */
-const PUBLIC_DIR = new URL('../public/', import.meta.url);
+const PUBLIC_DIR = new URL('../../public/', import.meta.url);
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -30,7 +48,7 @@ const MAX_BODY_BYTES = 16 * 1024;
  * while in flight (`http` in the connection counts).
  */
 export function createRequestHandler(
-  server: WsServer,
+  server: ServedServer,
   access: OperationsAccess,
   listener: Listener = 'client',
 ): RequestListener {
@@ -46,7 +64,7 @@ export function createRequestHandler(
 }
 
 async function handle(
-  server: WsServer,
+  server: ServedServer,
   cache: Map<string, Buffer>,
   req: IncomingMessage,
   res: ServerResponse,
@@ -118,7 +136,7 @@ async function handle(
  * through the same server-side API a worker uses. Refused in production (see config).
  */
 async function dev(
-  server: WsServer,
+  server: ServedServer,
   path: string,
   method: string,
   url: URL,

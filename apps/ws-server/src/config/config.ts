@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { type Environment, formatDefault, readEnvironment } from '@redpool/config';
 import {
   ChannelRules,
   DEFAULT_CHANNEL_FALLBACK_SPEC,
@@ -8,12 +7,10 @@ import {
   type FanoutMode,
 } from '@redpool/realtime';
 import type { LevelWithSilent } from 'pino';
-import { CONFIG_VARIABLES, type ConfigVariable } from './config-variables.js';
-import { InvalidConfigError } from './errors.js';
-import { type JwtAlgorithm, publicKeySource, tokenKeyOf } from './token-key.js';
+import { type JwtAlgorithm, publicKeySource, tokenKeyOf } from '../auth/token-key.js';
+import { InvalidConfigError } from '../errors.js';
 
-export { CONFIG_VARIABLES, type ConfigVariable } from './config-variables.js';
-export type { JwtAlgorithm } from './token-key.js';
+export type { JwtAlgorithm } from '../auth/token-key.js';
 
 /** The ws-server's configuration, read from the environment once at start-up by {@link loadConfig}. */
 export interface WsConfig {
@@ -151,37 +148,6 @@ export const DEFAULT_WS_CONFIG: Readonly<WsConfig> = Object.freeze({
   workerReadyTimeoutMs: 30_000,
 });
 
-/** One environment variable: where it goes, what it allows, what it means (docs/configuration.md lists them all). */
-
-/**
- * Reads and validates the configuration, in one place. Unset or empty variables take their
- * default; a bad value throws {@link InvalidConfigError} naming the variable and the allowed range.
- * @example
- * const config = loadConfig(process.env);
- */
-export function loadConfig(env: Environment = process.env): WsConfig {
-  const production = env.NODE_ENV === 'production';
-  const config = readEnvironment(env, CONFIG_VARIABLES, {
-    // Development endpoints are off by default in production; WS_DEV_ENDPOINTS's defaultText says both.
-    defaults: { ...DEFAULT_WS_CONFIG, devEndpoints: !production && !publicKeyConfigured(env) },
-    invalidValue: InvalidConfigError,
-  });
-  if (production && config.jwtSecret === DEV_JWT_SECRET && !publicKeySource(config))
-    throw new InvalidConfigError(
-      'WS_JWT_SECRET',
-      '',
-      'at least 32 characters; required when NODE_ENV=production',
-    );
-  if (production && config.devEndpoints)
-    throw new InvalidConfigError('WS_DEV_ENDPOINTS', 'true', 'false when NODE_ENV=production');
-  return validateConfig(config);
-}
-
-/** Whether the environment names a public key source (the development endpoints are then off by default). */
-function publicKeyConfigured(env: Environment): boolean {
-  return ['WS_JWT_PUBLIC_KEY', 'WS_JWT_PUBLIC_KEY_FILE', 'WS_JWT_JWKS_URL'].some((name) => env[name]?.trim());
-}
-
 /**
  * Checks the relations between settings (also for configurations built in code).
  * @throws InvalidConfigError naming the variable to change.
@@ -226,9 +192,4 @@ export function channelRules(config: Pick<WsConfig, 'channels' | 'channelFallbac
 /** The configuration with defaults filled in, for tests and embedding. */
 export function resolveConfig(overrides: Partial<WsConfig> = {}): WsConfig {
   return validateConfig({ ...DEFAULT_WS_CONFIG, ...overrides });
-}
-
-/** How a variable's default is shown in errors and docs. */
-export function defaultText(variable: ConfigVariable): string {
-  return formatDefault(variable, DEFAULT_WS_CONFIG);
 }

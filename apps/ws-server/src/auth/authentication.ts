@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
+import { DEV_JWT_SECRET, type WsConfig } from '../config/config.js';
+import { ClientError, WsError, type WsErrorCode } from '../errors.js';
 import type { User } from './authorization.js';
-import { DEV_JWT_SECRET, type WsConfig } from './config.js';
-import { ClientError, WsError, type WsErrorCode } from './errors.js';
 import { TokenVerifier } from './jwt.js';
 import { tokenKeyOf } from './token-key.js';
 

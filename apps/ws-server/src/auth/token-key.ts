@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { InvalidConfigError } from './errors.js';
+import { InvalidConfigError } from '../errors.js';
 
 /** The JWS algorithms a client token may be signed with. */
 export const JWT_ALGORITHMS = [

@@ -1,9 +1,9 @@
 import type { ChannelRule, HistoryResult, Publication, Publisher } from '@redpool/realtime';
 import type { Logger } from 'pino';
-import type { Connection } from './connection.js';
-import type { Delivery } from './fanout.js';
-import type { WsMetrics } from './metrics.js';
-import type { ResetEvent } from './protocol.js';
+import type { Connection } from '../connections/connection.js';
+import type { ResetEvent } from '../connections/protocol.js';
+import type { WsMetrics } from '../metrics/metrics.js';
+import type { Delivery } from './delivery.js';
 
 /**
  * One connection's subscription to one channel. Until its subscribe request is answered

@@ -1,6 +1,6 @@
 import { createPool, type Pool } from '@redpool/pool';
 import type { Logger } from 'pino';
-import type { WsConfig } from './config.js';
+import type { WsConfig } from '../config/config.js';
 
 /**
  * The one pool every Redis connection of the server comes from: the shared lane for history and

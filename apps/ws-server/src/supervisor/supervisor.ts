@@ -2,14 +2,15 @@ import cluster, { type Worker } from 'node:cluster';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { createLogger } from '@redpool/pool';
 import type { Logger } from 'pino';
-import type { WsConfig } from './config.js';
+import type { WsConfig } from '../config/config.js';
+import { describeAddress, type ListenAddress, listenAddress } from '../http/listen-address.js';
+import { OperationsAccess } from '../http/operations-access.js';
 import { CumulativeLedger } from './cumulative-ledger.js';
-import { describeAddress, type ListenAddress, listenAddress } from './listen-address.js';
-import { OperationsAccess } from './operations-access.js';
 import { readRequestLine, stopReading, workerOfRequestLine } from './request-line.js';
 import { isSupervisorEndpoint, SupervisorEndpoints } from './supervisor-endpoints.js';
 import type { ToSupervisor, ToWorker } from './supervisor-messages.js';
 import { SupervisorMetrics, type WorkerRole } from './supervisor-metrics.js';
+import type { SupervisorStatus } from './supervisor-status.js';
 import { type SupervisedWorker, WholeServer } from './whole-server.js';
 import { whenWorkerReady } from './worker-ready.js';
 import { WorkerReports } from './worker-reports.js';
@@ -37,8 +38,7 @@ interface WorkerState {
   aborted: boolean;
 }
 
-/** Events a {@link Supervisor} logs and tests wait for. */
-export type SupervisorStatus = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped';
+export type { SupervisorStatus } from './supervisor-status.js';
 
 /**
  * Zero-downtime restarts for the ws-server: the node:cluster primary holds the listening socket

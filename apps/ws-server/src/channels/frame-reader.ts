@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { FANOUT_UID, MESSAGE_EVENT, type Publication } from '@redpool/realtime';
 import type { Socket } from 'socket.io';
-import type { Delivery } from './fanout.js';
+import type { Delivery } from './delivery.js';
 import { writeFrame } from './frame-writer.js';
 
 /** ws' frame builder (the one socket.io-adapter uses for broadcasts): header + payload, unmasked. */

@@ -1,8 +1,8 @@
 import { type Pool, registerPoolMetrics } from '@redpool/pool';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { ConnectionCounts } from '../connections/connection-tracker.js';
+import { DROP_REASON, type WsErrorCode } from '../errors.js';
 import { BucketHistogram } from './bucket-histogram.js';
-import type { ConnectionCounts } from './connection-tracker.js';
-import { DROP_REASON, type WsErrorCode } from './errors.js';
 
 /** Snapshot sources the gauges read at scrape time. */
 export interface GaugeSources {

@@ -6,8 +6,8 @@ import {
   MAX_META_TTL_MS,
   parseDuration,
 } from '@redpool/realtime';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from '../auth/token-key.js';
 import type { WsConfig } from './config.js';
-import { JWT_ALGORITHMS, type JwtAlgorithm } from './token-key.js';
 
 /** One environment variable the ws-server reads: its name, field, allowed values, parser and docs. */
 export type ConfigVariable = EnvVariable<WsConfig> & {

@@ -3,19 +3,11 @@ import { type FanoutMode, MESSAGE_EVENT, type Publication, type StreamKeys } fro
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
-import { withTimeout } from './deadline.js';
+import { withTimeout } from '../deadline.js';
+import type { Delivery } from './delivery.js';
 import { FrameReader } from './frame-reader.js';
 import { writeFrame } from './frame-writer.js';
 import { PubSubGuard } from './pubsub-guard.js';
-
-/** A message on its way to this instance's subscribers. */
-export interface Delivery {
-  pub: Publication;
-  /** Approximate bytes it adds to a connection's outbound buffer. */
-  bytes: number;
-  /** Writes the packet the adapter already encoded (live messages); absent for history messages. */
-  write?: (socket: Socket) => void;
-}
 
 type AdapterFactory = (nsp: Namespace) => unknown;
 

@@ -1,6 +1,6 @@
 import { createHmac, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { ClientError } from './errors.js';
+import { ClientError } from '../errors.js';
 import type { TokenKey } from './token-key.js';
 
 /** Claims the ws-server reads from a client token. `sub` is the user id. */

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { prometheusContentType } from 'prom-client';
-import { answerParseErrors, sendJson } from './http.js';
-import { type Listener, OPERATIONS_PATHS, type OperationsAccess } from './operations-access.js';
+import { type Listener, OPERATIONS_PATHS, type OperationsAccess } from '../http/operations-access.js';
+import { answerParseErrors, sendJson } from '../http/request-handler.js';
 import type { WholeServer } from './whole-server.js';
 
 /** The paths the supervisor answers itself, for the whole server: every other request goes to a worker. */

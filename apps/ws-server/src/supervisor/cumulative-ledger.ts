@@ -1,4 +1,4 @@
-import { isCumulative, type MetricSnapshot, type SampleSnapshot } from './metric-snapshots.js';
+import { isCumulative, type MetricSnapshot, type SampleSnapshot } from '../metrics/metric-snapshots.js';
 
 interface Family {
   name: string;

@@ -1,8 +1,8 @@
 import type { Worker } from 'node:cluster';
-import type { WsConfig } from './config.js';
+import type { WsConfig } from '../config/config.js';
+import { aggregateServerMetrics, type MetricSnapshot } from '../metrics/metric-snapshots.js';
+import type { WsServerStatus, WsStats } from '../status.js';
 import type { CumulativeLedger } from './cumulative-ledger.js';
-import { aggregateServerMetrics, type MetricSnapshot } from './metric-snapshots.js';
-import type { WsServerStatus, WsStats } from './server.js';
 import {
   combineDrains,
   combineStats,
@@ -10,8 +10,8 @@ import {
   type SupervisorStats,
   type WorkerEntry,
 } from './server-stats.js';
-import type { SupervisorStatus } from './supervisor.js';
 import { countByRole, type SupervisorMetrics, type WorkerRole } from './supervisor-metrics.js';
+import type { SupervisorStatus } from './supervisor-status.js';
 import type { WorkerReports } from './worker-reports.js';
 
 /** A worker of the supervisor, with its process handle. */

@@ -1,6 +1,6 @@
-import type { DrainStatus, WsServerStatus, WsStats } from './server.js';
-import type { SupervisorStatus } from './supervisor.js';
+import type { DrainStatus, WsServerStatus, WsStats } from '../status.js';
 import type { WorkerRole } from './supervisor-metrics.js';
+import type { SupervisorStatus } from './supervisor-status.js';
 
 /** One worker in the supervisor's `/stats` and `/drain`. */
 export interface WorkerEntry {

@@ -1,6 +1,6 @@
 import type { RedisConnection } from '@redpool/pool';
 import type { Logger } from 'pino';
-import { ClientError } from './errors.js';
+import { ClientError } from '../errors.js';
 
 type AsyncMethod = (...args: unknown[]) => Promise<unknown>;
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import type { User } from './authorization.js';
-import type { WsErrorCode } from './errors.js';
-import type { Delivery } from './fanout.js';
+import type { User } from '../auth/authorization.js';
+import type { Delivery } from '../channels/delivery.js';
+import type { WsErrorCode } from '../errors.js';
 import { type ClosingEvent, EVENTS, type ResetEvent } from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
 

@@ -2,13 +2,13 @@ import { PoolError } from '@redpool/pool';
 import type { ChannelRule, Publisher } from '@redpool/realtime';
 import { isValidChannel, RealtimeError } from '@redpool/realtime';
 import type { Logger } from 'pino';
-import type { Authorizer, ChannelAction, User } from './authorization.js';
-import type { ChannelHub, Subscription } from './channel-hub.js';
-import type { WsConfig } from './config.js';
+import type { Authorizer, ChannelAction, User } from '../auth/authorization.js';
+import type { ChannelHub, Subscription } from '../channels/channel-hub.js';
+import type { Fanout } from '../channels/fanout.js';
+import type { WsConfig } from '../config/config.js';
+import { ClientError, WsError } from '../errors.js';
+import type { DropPattern, WsMetrics } from '../metrics/metrics.js';
 import type { Connection } from './connection.js';
-import { ClientError, WsError } from './errors.js';
-import type { Fanout } from './fanout.js';
-import type { DropPattern, WsMetrics } from './metrics.js';
 import { INVALID_ACK_ID } from './packet-decoder.js';
 import {
   EVENTS,
