@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
-import { signToken } from '../src/jwt.js';
+import { signToken } from '../src/auth/jwt.js';
 import { type Histogram, newHistogram, recordLatency, type SparseHistogram, toSparse } from './histogram.js';
 
 export type ServerKind = 'redpool' | 'baseline';

@@ -5,28 +5,27 @@ export {
   createDefaultAuthorizer,
   defaultChatMembership,
   type User,
-} from './authorization.js';
+} from './auth/authorization.js';
 export {
-  CONFIG_VARIABLES,
-  type ConfigVariable,
+  MAX_TOKEN_LENGTH,
+  signToken,
+  type TokenClaims,
+  TokenVerifier,
+  type VerifiedToken,
+  type VerifyOptions,
+} from './auth/jwt.js';
+export { JWT_ALGORITHMS, type TokenKey, tokenKeyOf } from './auth/token-key.js';
+export {
   DEFAULT_WS_CONFIG,
   DEV_JWT_SECRET,
-  loadConfig,
   resolveConfig,
   validateConfig,
   type WsConfig,
-} from './config.js';
-export { type ConnectionCounts, ConnectionTracker } from './connection-tracker.js';
-export type { DrainOutcome, DrainSettings } from './drain.js';
-export {
-  ClientError,
-  type ErrorBody,
-  InvalidConfigError,
-  WS_ERROR_CODES,
-  WsError,
-  type WsErrorCode,
-} from './errors.js';
-export { signToken, type TokenClaims, verifyToken } from './jwt.js';
+} from './config/config.js';
+export { CONFIG_VARIABLES, type ConfigVariable } from './config/config-variables.js';
+export { loadConfig } from './config/load-config.js';
+export { type ConnectionCounts, ConnectionTracker } from './connections/connection-tracker.js';
+export type { DrainOutcome, DrainSettings } from './connections/drain.js';
 export {
   type ClosingEvent,
   type ErrorAck,
@@ -37,7 +36,15 @@ export {
   type ResetEvent,
   type SubscribeAck,
   type SubscribeRequest,
-} from './protocol.js';
+} from './connections/protocol.js';
+export {
+  ClientError,
+  type ErrorBody,
+  InvalidConfigError,
+  WS_ERROR_CODES,
+  WsError,
+  type WsErrorCode,
+} from './errors.js';
 export {
   createWsServer,
   type DrainStatus,

@@ -1,10 +1,12 @@
 import cluster from 'node:cluster';
 import { createLogger } from '@redpool/pool';
-import { loadConfig, type WsConfig } from './config.js';
+import type { WsConfig } from './config/config.js';
+import { loadConfig } from './config/load-config.js';
 import { InvalidConfigError } from './errors.js';
+import { describeAddress } from './http/listen-address.js';
 import { createWsServer } from './server.js';
-import { Supervisor } from './supervisor.js';
-import { runWorker } from './supervisor-worker.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { runWorker } from './supervisor/supervisor-worker.js';
 
 // Entry point of `pnpm start`: configuration from the environment, validated once.
 const bootLog = createLogger({ name: 'ws-server' });
@@ -31,9 +33,13 @@ async function standalone(config: WsConfig): Promise<void> {
       'development endpoints /dev/token and /dev/notify are on (WS_DEV_ENDPOINTS); never in production',
     );
   try {
-    const { url } = await server.start();
-    // Plain line for humans and scripts, besides the JSON log line.
-    console.log(`ws-server listening on ${url} (chat page: ${url}/)`);
+    const address = await server.start();
+    // Plain line for humans and scripts, besides the JSON log line: the address actually bound.
+    const operations = server.operationsAddress;
+    console.log(
+      `ws-server listening on ${describeAddress(address)}; chat page: ${address.url}/` +
+        (operations ? `; operations endpoints on ${describeAddress(operations)}` : ''),
+    );
   } catch (err) {
     server.log.fatal(
       { err: (err as Error).message, code: (err as { code?: string }).code },
@@ -69,8 +75,11 @@ async function supervise(config: WsConfig): Promise<void> {
   // and one can arrive as soon as "listening" is logged. restart() ignores it until then.
   process.on('SIGHUP', () => void supervisor.restart());
   try {
-    const { url } = await supervisor.start();
-    console.log(`ws-server supervisor listening on ${url} (${config.workers} workers; chat page: ${url}/)`);
+    const { address, operations } = await supervisor.start();
+    console.log(
+      `ws-server supervisor listening on ${describeAddress(address)} with ${config.workers} workers; chat page: ${address.url}/` +
+        (operations ? `; operations endpoints on ${describeAddress(operations)}` : ''),
+    );
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'ws-server supervisor could not start');
     supervisor.kill();

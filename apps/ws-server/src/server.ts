@@ -3,37 +3,40 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { createCodec } from '@redpool/codec';
 import { createLogger, type Heartbeat, type Pool, redactUrl, startHeartbeat } from '@redpool/pool';
-import {
-  createPublisher,
-  detectFanoutMode,
-  type FanoutMode,
-  type Publisher,
-  StreamKeys,
-} from '@redpool/realtime';
+import { createPublisher, type Publisher, StreamKeys } from '@redpool/realtime';
 import type { Logger } from 'pino';
 import { type Namespace, type Socket, Server as SocketIoServer } from 'socket.io';
-import { authenticate } from './authentication.js';
-import { type Authorizer, type ChatMembership, createDefaultAuthorizer, type User } from './authorization.js';
-import { ChannelHub, type Subscription } from './channel-hub.js';
-import { ClientRequests } from './client-requests.js';
-import { channelRules, validateConfig, type WsConfig } from './config.js';
-import { Connection } from './connection.js';
-import { ConnectionTracker } from './connection-tracker.js';
-import { withTimeout } from './deadline.js';
-import { Drain, type DrainOutcome } from './drain.js';
+import { authenticate } from './auth/authentication.js';
+import {
+  type Authorizer,
+  type ChatMembership,
+  createDefaultAuthorizer,
+  type User,
+} from './auth/authorization.js';
+import { createMembershipLookup, type MembershipLookup } from './auth/membership.js';
+import { ChannelHub, type Subscription } from './channels/channel-hub.js';
+import { Fanout } from './channels/fanout.js';
+import { negotiateFanoutMode } from './channels/fanout-mode.js';
+import { channelRules, validateConfig, type WsConfig } from './config/config.js';
+import { ClientRequests } from './connections/client-requests.js';
+import { Connection } from './connections/connection.js';
+import { ConnectionTracker } from './connections/connection-tracker.js';
+import { Drain, type DrainOutcome } from './connections/drain.js';
 import {
   type EngineInternals,
   type EngineSession,
   forceClose,
   guardSessions,
   watchSessions,
-} from './engine-sessions.js';
-import { Fanout } from './fanout.js';
-import { createRequestHandler } from './http.js';
-import { createMembershipLookup, type MembershipLookup } from './membership.js';
-import { WsMetrics } from './metrics.js';
-import { RedisHealth } from './redis-health.js';
-import { createServerPool } from './redis-pool.js';
+} from './connections/engine-sessions.js';
+import { checkedParser } from './connections/packet-decoder.js';
+import { withTimeout } from './deadline.js';
+import { describeAddress, type ListenAddress, listen, listenAddress } from './http/listen-address.js';
+import { OperationsAccess } from './http/operations-access.js';
+import { answerParseErrors, createRequestHandler } from './http/request-handler.js';
+import { WsMetrics } from './metrics/metrics.js';
+import { RedisHealth } from './redis/redis-health.js';
+import { createServerPool } from './redis/redis-pool.js';
 import type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
 
 export type { DrainStatus, WsServerEvents, WsServerStatus, WsStats } from './status.js';
@@ -91,6 +94,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
   private metricsInstance: WsMetrics | undefined;
   private io: SocketIoServer | undefined;
   private http: HttpServer | undefined;
+  private operationsHttp: HttpServer | undefined;
   private health: RedisHealth | undefined;
   private requests: ClientRequests | undefined;
   private heartbeat: Heartbeat | undefined;
@@ -140,24 +144,28 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     return this.io;
   }
 
-  /** Where the server listens (for a supervisor's worker: where the supervisor listens). */
-  get address(): { host: string; port: number; url: string } {
-    if (this.worker) {
-      const host = this.config.host === '0.0.0.0' ? '127.0.0.1' : this.config.host;
-      return { host: this.config.host, port: this.config.port, url: `http://${host}:${this.config.port}` };
-    }
+  /**
+   * Where the server listens (for a supervisor's worker: where the supervisor listens): `host` is
+   * the bound address, `url` one that reaches it from this machine.
+   */
+  get address(): ListenAddress {
+    if (this.worker) return listenAddress(this.config.host, this.config.port);
     const address = this.http?.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('ws-server not listening');
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const shown = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
-    return { host: address.address, port: address.port, url: `http://${shown}:${address.port}` };
+    return listenAddress(address.address, address.port);
+  }
+
+  /** Where the operations listener (`WS_ADMIN_PORT`) listens; undefined without one. */
+  get operationsAddress(): ListenAddress | undefined {
+    const address = this.operationsHttp?.address() as AddressInfo | null | undefined;
+    return address ? listenAddress(address.address, address.port) : undefined;
   }
 
   /**
    * Connects to Redis (every connection through one pool), detects the adapter, and listens.
    * @throws pool errors (`POOL_ERR_CONNECTION`…) when Redis is unreachable at start-up.
    */
-  async start(): Promise<{ host: string; port: number; url: string }> {
+  async start(): Promise<ListenAddress> {
     if (this.currentStatus !== 'idle')
       throw new Error(`ws-server cannot start from status ${this.currentStatus}`);
     this.setStatus('starting');
@@ -167,7 +175,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.pool = pool;
       await pool.connect();
       const keys = new StreamKeys(config.keyPrefix, config.adapterPrefix, config.namespace);
-      const mode = await this.chooseFanout(pool, keys);
+      const mode = await negotiateFanoutMode(pool, keys, config.fanout, this.log);
       const publisher = createPublisher(pool, {
         channels: channelRules(config),
         keyPrefix: config.keyPrefix,
@@ -234,13 +242,16 @@ export class WsServer extends EventEmitter<WsServerEvents> {
         redisAvailable: () => health.redisAvailable,
       });
 
-      const http = createServer(createRequestHandler(this));
+      const access = new OperationsAccess(config);
+      const http = createServer(createRequestHandler(this, access));
       this.http = http;
+      answerParseErrors(http);
       if (config.tcpKeepAliveMs > 0)
         http.on('connection', (socket: NetSocket) => socket.setKeepAlive(true, config.tcpKeepAliveMs));
       const io = new SocketIoServer(http, {
         adapter: this.fanout.adapter as never,
         maxHttpBufferSize: config.maxFrameBytes,
+        parser: checkedParser,
         pingInterval: config.pingIntervalMs,
         pingTimeout: config.pingTimeoutMs,
         serveClient: true,
@@ -256,14 +267,15 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       });
       const nsp = io.of(config.namespace);
       this.attach(nsp);
-      if (!this.worker)
-        await new Promise<void>((resolve, reject) => {
-          http.once('error', reject);
-          http.listen(config.port, config.host, () => {
-            http.off('error', reject);
-            resolve();
-          });
-        });
+      if (!this.worker) {
+        await listen(http, config.port, config.host);
+        // In a supervisor's worker the supervisor serves the operations endpoints (whole server).
+        if (config.adminPort !== null) {
+          this.operationsHttp = createServer(createRequestHandler(this, access, 'operations'));
+          answerParseErrors(this.operationsHttp);
+          await listen(this.operationsHttp, config.adminPort, config.adminHost);
+        }
+      }
       this.startedAt = Date.now();
       this.setStatus('running');
       this.setReady(true);
@@ -273,6 +285,8 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       this.log.info(
         {
           url,
+          host: this.worker ? undefined : this.address.host,
+          operations: this.operationsAddress?.url,
           fanout: mode,
           redis:
             config.redisClusterNodes.length > 0
@@ -280,7 +294,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
               : redactUrl(config.redisUrl),
           channels: publisher.options.channels.toString(),
         },
-        this.worker ? 'ws-server worker ready' : `ws-server listening on ${url}`,
+        this.worker ? 'ws-server worker ready' : `ws-server listening on ${describeAddress(this.address)}`,
       );
       return this.address;
     } catch (err) {
@@ -425,7 +439,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     );
     this.connections.set(socket.id, connection);
     this.sessionConnections.set(socket.conn as unknown as EngineSession, connection);
-    connection.expireAt(user.claims.exp, this.config.jwtClockToleranceSeconds);
+    connection.expireAt(socket.data.expiresAt as number, this.config.jwtClockToleranceSeconds);
     socket.onAny((event: unknown, ...args: unknown[]) => {
       void this.requests?.dispatch(connection, event, args);
     });
@@ -443,24 +457,6 @@ export class WsServer extends EventEmitter<WsServerEvents> {
     const publisher = this.publisherInstance;
     if (!publisher || !this.requests) return undefined;
     return this.requests.dropPattern(publisher.options.channels.match(channel));
-  }
-
-  /**
-   * `auto` joins the mode other instances announced (else picks by Redis version); the mode is
-   * (re-)announced so publishers with `fanout: 'auto'` use the same one.
-   */
-  private async chooseFanout(pool: Pool, keys: StreamKeys): Promise<FanoutMode> {
-    const announced = await pool.call('GET', keys.fanoutMode());
-    const known = announced === 'classic' || announced === 'sharded' ? announced : undefined;
-    const mode =
-      this.config.fanout !== 'auto' ? this.config.fanout : (known ?? (await detectFanoutMode(pool)));
-    if (known && known !== mode)
-      this.log.warn(
-        { announced: known, configured: mode },
-        'REALTIME_FANOUT differs from what other instances announced; instances and publishers must agree',
-      );
-    await pool.call('SET', keys.fanoutMode(), mode);
-    return mode;
   }
 
   private setReady(ready: boolean): void {
@@ -503,6 +499,11 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       await new Promise<void>((resolve) => this.http!.close(() => resolve()));
     }
     this.http?.closeAllConnections();
+    const operations = this.operationsHttp;
+    if (operations?.listening) {
+      operations.closeAllConnections();
+      await new Promise<void>((resolve) => operations.close(() => resolve()));
+    }
     await this.fanout?.close().catch(() => undefined);
     // Bounded: pool.close() waits for dedicated connections that ioredis may leave 'reconnecting'
     // when they are disconnected while Redis is down.

@@ -1,6 +1,6 @@
 import type { PoolStats } from '@redpool/pool';
 import type { FanoutMode } from '@redpool/realtime';
-import type { ConnectionCounts } from './connection-tracker.js';
+import type { ConnectionCounts } from './connections/connection-tracker.js';
 
 /** Lifecycle of a ws-server: `draining` while clients are asked to reconnect elsewhere. */
 export type WsServerStatus = 'idle' | 'starting' | 'running' | 'draining' | 'stopping' | 'stopped';

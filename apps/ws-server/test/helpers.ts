@@ -307,3 +307,27 @@ export async function startInstance(
   const [server] = await startInstances(target, overrides, 1, extra);
   return server!;
 }
+
+/** Connects a raw client (no reconnection) and resolves 'connected', or the connect_error's message and data. */
+export function handshake(url: string, auth: Record<string, unknown> | undefined): Promise<unknown> {
+  const socket = io(url, {
+    transports: ['websocket'],
+    auth: auth ?? {},
+    forceNew: true,
+    reconnection: false,
+  });
+  return withDeadline(
+    new Promise((resolve) => {
+      socket.once('connect', () => {
+        socket.disconnect();
+        resolve('connected');
+      });
+      socket.once('connect_error', (err: Error & { data?: unknown }) => {
+        socket.disconnect();
+        resolve({ message: err.message, data: err.data });
+      });
+    }),
+    8000,
+    'handshake',
+  );
+}

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { Server, type Socket } from 'socket.io';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
-import { writeFrameDirect } from '../../src/frame-writer.js';
+import { writeFrameDirect } from '../../src/channels/frame-writer.js';
 
 const { Sender } = createRequire(import.meta.url)('ws') as {
   Sender: { frame(data: Buffer, options: Record<string, boolean | number>): Buffer[] };

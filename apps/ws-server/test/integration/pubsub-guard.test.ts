@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createLogger, createPool, type Pool, type RedisConnection } from '@redpool/pool';
 import { type RedisServer, startRedis, stopAll, waitUntil } from '@redpool/testkit';
-import { PubSubGuard, SUBSCRIBE_GRACE_MS } from '../../src/pubsub-guard.js';
+import { PubSubGuard, SUBSCRIBE_GRACE_MS } from '../../src/channels/pubsub-guard.js';
 
 afterAll(stopAll);
 

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
 import type { WsServer } from '../../src/index.js';
-import { sleep, startInstances, stopAllServers, TestClient, waitFor } from '../helpers.js';
+import { HEALTH_INTERVAL_MS, HEALTH_TIMEOUT_MS } from '../../src/redis/redis-health.js';
+import { sleep, startInstance, startInstances, stopAllServers, TestClient, waitFor } from '../helpers.js';
 
 afterAll(stopAll);
 
@@ -113,6 +114,33 @@ describe('Redis killed and restarted while clients are connected', () => {
       late.close();
     } finally {
       await stopAllServers(servers, [writer, reader]);
+    }
+  }, 40_000);
+
+  test('Redis frozen (SIGSTOP): /readyz turns 503 within interval + deadline, and back after SIGCONT', async () => {
+    const redis = await startRedis();
+    const server = await startInstance({ url: redis.url });
+    try {
+      expect(await readyz(server)).toBe(200);
+      const frozenAt = Date.now();
+      redis.freeze();
+      await waitFor(
+        'not ready',
+        async () => (await readyz(server)) === 503,
+        HEALTH_INTERVAL_MS + HEALTH_TIMEOUT_MS + 1_500,
+      );
+      const detectedMs = Date.now() - frozenAt;
+      expect(detectedMs).toBeLessThanOrEqual(HEALTH_INTERVAL_MS + HEALTH_TIMEOUT_MS + 500);
+      // It stays not ready for as long as Redis is frozen (no stale "ready" from a queued check).
+      for (let i = 0; i < 6; i++) {
+        await sleep(500);
+        expect(await readyz(server)).toBe(503);
+      }
+      redis.thaw();
+      await waitFor('ready again', async () => (await readyz(server)) === 200, 10_000);
+    } finally {
+      if (redis.isFrozen) redis.thaw();
+      await stopAllServers([server]);
     }
   }, 40_000);
 });

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
-import type { SupervisorDrainStatus, SupervisorStats } from '../../src/server-stats.js';
-import { isSupervisorEndpoint } from '../../src/supervisor-endpoints.js';
+import type { SupervisorDrainStatus, SupervisorStats } from '../../src/supervisor/server-stats.js';
+import { isSupervisorEndpoint } from '../../src/supervisor/supervisor-endpoints.js';
 import { sleep, TestClient, waitFor } from '../helpers.js';
 import { cumulativeSamples, decreases, type ParsedMetrics, parseMetrics } from '../metrics-text.js';
 import { killAll, type ServerProcess, serverEnv, spawnServer } from '../processes.js';

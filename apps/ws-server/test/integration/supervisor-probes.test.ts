@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
-import type { SupervisorHealth, SupervisorReadiness } from '../../src/whole-server.js';
+import type { SupervisorHealth, SupervisorReadiness } from '../../src/supervisor/whole-server.js';
 import { waitFor } from '../helpers.js';
 import { parseMetrics } from '../metrics-text.js';
 import { killAll, serverEnv, spawnServer } from '../processes.js';

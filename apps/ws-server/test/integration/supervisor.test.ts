@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startRedis, stopAll } from '@redpool/testkit';
-import { workerOfRequestLine } from '../../src/request-line.js';
+import { workerOfRequestLine } from '../../src/supervisor/request-line.js';
 import { AckedPublishing } from '../acked-publishing.js';
 import { sleep, TestClient, waitFor } from '../helpers.js';
 import { killAll, serverEnv, spawnServer } from '../processes.js';

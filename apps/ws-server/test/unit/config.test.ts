@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { REDIS_CONNECTION_VARIABLES } from '@redpool/config';
 import { REALTIME_VARIABLES } from '@redpool/realtime';
-import {
-  CONFIG_VARIABLES,
-  DEFAULT_WS_CONFIG,
-  DEV_JWT_SECRET,
-  defaultText,
-  loadConfig,
-  resolveConfig,
-} from '../../src/config.js';
+import { DEFAULT_WS_CONFIG, DEV_JWT_SECRET, resolveConfig } from '../../src/config/config.js';
+import { CONFIG_VARIABLES } from '../../src/config/config-variables.js';
+import { defaultText, loadConfig } from '../../src/config/load-config.js';
 import { InvalidConfigError } from '../../src/errors.js';
 
 const docs = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
@@ -21,6 +19,7 @@ const rows = section
   .map((line) => line.split(/(?<!\\)\|/).map((cell) => cell.trim()));
 
 const SECRET = 'a-production-secret-of-at-least-32-chars';
+const ADMIN_TOKEN = 'an-operations-token-of-at-least-32-chars';
 
 describe('loadConfig', () => {
   test('an empty environment gives the documented defaults (development)', () => {
@@ -44,7 +43,12 @@ describe('loadConfig', () => {
       WS_JWT_ISSUER: 'https://auth',
       WS_JWT_AUDIENCE: 'chat',
       WS_JWT_CLOCK_TOLERANCE_SECONDS: '0',
+      WS_JWT_MAX_AGE_SECONDS: '3600',
+      WS_JWT_ALGORITHMS: 'HS256,HS512',
       WS_DEV_ENDPOINTS: 'false',
+      WS_ADMIN_PORT: '9464',
+      WS_ADMIN_HOST: '0.0.0.0',
+      WS_ADMIN_TOKEN: ADMIN_TOKEN,
       WS_MAX_PAYLOAD_BYTES: '1000',
       WS_MAX_FRAME_BYTES: '2000',
       WS_RATE_LIMIT_PER_SECOND: '5',
@@ -87,7 +91,15 @@ describe('loadConfig', () => {
       jwtIssuer: 'https://auth',
       jwtAudience: 'chat',
       jwtClockToleranceSeconds: 0,
+      jwtMaxAgeSeconds: 3600,
+      jwtAlgorithms: ['HS256', 'HS512'],
+      jwtPublicKey: '',
+      jwtPublicKeyFile: '',
+      jwtJwksUrl: '',
       devEndpoints: false,
+      adminPort: 9464,
+      adminHost: '0.0.0.0',
+      adminToken: ADMIN_TOKEN,
       maxPayloadBytes: 1000,
       maxFrameBytes: 2000,
       rateLimitPerSecond: 5,
@@ -176,6 +188,58 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379' })).toThrow(
       'Invalid REDIS_SENTINELS="b:26379"; allowed: empty when REDIS_CLUSTER_NODES is set',
     );
+  });
+
+  test('token keys: exactly one source, algorithms that fit it, a key that parses', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    });
+    const pem = rsa.toString();
+    const dir = mkdtempSync(join(tmpdir(), 'ws-config-'));
+    const file = join(dir, 'key.pem');
+    writeFileSync(file, pem);
+    const jwks = 'https://id.example/.well-known/jwks.json';
+    // A public key turns the development endpoints off by default (they sign with the secret).
+    expect(loadConfig({ WS_JWT_PUBLIC_KEY: pem })).toMatchObject({
+      jwtPublicKey: pem.trim(),
+      devEndpoints: false,
+    });
+    expect(loadConfig({ WS_JWT_PUBLIC_KEY_FILE: file }).jwtPublicKeyFile).toBe(file);
+    expect(loadConfig({ NODE_ENV: 'production', WS_JWT_JWKS_URL: jwks }).jwtJwksUrl).toBe(jwks);
+    expect(() => loadConfig({ WS_JWT_PUBLIC_KEY: pem, WS_JWT_JWKS_URL: jwks })).toThrow(
+      /Invalid WS_JWT_JWKS_URL.*exactly one of WS_JWT_PUBLIC_KEY, WS_JWT_PUBLIC_KEY_FILE, WS_JWT_JWKS_URL/,
+    );
+    expect(() => loadConfig({ WS_JWT_SECRET: SECRET, WS_JWT_JWKS_URL: jwks })).toThrow(
+      /Invalid WS_JWT_SECRET="\*\*\*".*exactly one key source/,
+    );
+    expect(() => loadConfig({ WS_JWT_ALGORITHMS: 'RS256' })).toThrow(/Invalid WS_JWT_ALGORITHMS="RS256"/);
+    expect(() => loadConfig({ WS_JWT_JWKS_URL: jwks, WS_JWT_ALGORITHMS: 'HS256' })).toThrow(
+      /Invalid WS_JWT_ALGORITHMS="HS256"/,
+    );
+    expect(() => loadConfig({ WS_JWT_PUBLIC_KEY: pem, WS_JWT_ALGORITHMS: 'ES256' })).toThrow(
+      /Invalid WS_JWT_ALGORITHMS="ES256"; allowed: one that a rsa key/,
+    );
+    expect(() => loadConfig({ WS_JWT_ALGORITHMS: 'none' })).toThrow(/Invalid WS_JWT_ALGORITHMS="none"/);
+    expect(() => loadConfig({ WS_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope' })).toThrow(
+      /Invalid WS_JWT_PUBLIC_KEY.*a PEM public key/,
+    );
+    expect(() => loadConfig({ WS_JWT_PUBLIC_KEY_FILE: join(dir, 'missing.pem') })).toThrow(
+      /Invalid WS_JWT_PUBLIC_KEY_FILE=.*readable file.*ENOENT/,
+    );
+    expect(() => loadConfig({ WS_JWT_JWKS_URL: 'ftp://id.example/jwks' })).toThrow(/Invalid WS_JWT_JWKS_URL/);
+    expect(() => loadConfig({ WS_JWT_PUBLIC_KEY: pem, WS_DEV_ENDPOINTS: 'true' })).toThrow(
+      /Invalid WS_DEV_ENDPOINTS="true".*WS_JWT_PUBLIC_KEY/,
+    );
+    expect(() => loadConfig({ WS_JWT_MAX_AGE_SECONDS: '0' })).toThrow(/Invalid WS_JWT_MAX_AGE_SECONDS/);
+  });
+
+  test('operations settings: a token of 32+ characters, never echoed; a port other than WS_PORT', () => {
+    expect(() => loadConfig({ WS_ADMIN_TOKEN: 'short' })).toThrow('Invalid WS_ADMIN_TOKEN="***"');
+    expect(() => loadConfig({ WS_ADMIN_PORT: '3000' })).toThrow(
+      /Invalid WS_ADMIN_PORT="3000".*other than WS_PORT/,
+    );
+    expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', adminPort: null, adminHost: '127.0.0.1' });
   });
 
   test('production requires a real secret and no development endpoints', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildFanoutFrame, StreamKeys } from '@redpool/realtime';
 import type { Socket } from 'socket.io';
-import { FrameReader } from '../../src/frame-reader.js';
+import { FrameReader } from '../../src/channels/frame-reader.js';
 
 /** The frame the append script publishes: head + "epoch" + mid + offset + tail. */
 function scriptFrame(nsp: string, channel: string, epoch: string, offset: number, ts: number, data: unknown) {

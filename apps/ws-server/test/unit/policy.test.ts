@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { createDefaultAuthorizer, type User } from '../../src/authorization.js';
-import { TokenBucket } from '../../src/token-bucket.js';
+import { createDefaultAuthorizer, type User } from '../../src/auth/authorization.js';
+import { TokenBucket } from '../../src/connections/token-bucket.js';
 
 const user = (id: string, claims: Record<string, unknown> = {}): User => ({
   id,

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { CumulativeLedger } from '../../src/cumulative-ledger.js';
-import { aggregateServerMetrics, type MetricSnapshot } from '../../src/metric-snapshots.js';
-import { combineDrains } from '../../src/server-stats.js';
+import { aggregateServerMetrics, type MetricSnapshot } from '../../src/metrics/metric-snapshots.js';
+import { CumulativeLedger } from '../../src/supervisor/cumulative-ledger.js';
+import { combineDrains } from '../../src/supervisor/server-stats.js';
 import { parseMetrics } from '../metrics-text.js';
 
 const counter = (name: string, values: [Record<string, string>, number][]): MetricSnapshot => ({

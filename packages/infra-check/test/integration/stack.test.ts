@@ -63,7 +63,8 @@ let cache: RedisServer;
 let membershipSource: HttpServer | undefined;
 let exporter: RedisExporter;
 let prometheus: PrometheusServer;
-const apps: Record<string, { process: ManagedProcess; url: string }> = {};
+/** Each app's client URL, and where Prometheus scrapes it (the ws-servers' operations listener). */
+const apps: Record<string, { process: ManagedProcess; url: string; metricsUrl: string }> = {};
 const sockets: Socket[] = [];
 let dashboardQueries: QueryToCheck[] = [];
 /** prometheus.yml as the check runs it. */
@@ -72,8 +73,11 @@ let prometheusConfig = '';
 async function startApp(name: string, entry: string, env: Record<string, string>): Promise<void> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const portVariable = name === 'worker' ? 'WORKER_HTTP_PORT' : 'WS_PORT';
-  const hostVariable = name === 'worker' ? 'WORKER_HTTP_HOST' : 'WS_HOST';
+  const worker = name === 'worker';
+  const portVariable = worker ? 'WORKER_HTTP_PORT' : 'WS_PORT';
+  const hostVariable = worker ? 'WORKER_HTTP_HOST' : 'WS_HOST';
+  // As in compose: the ws-servers serve /metrics on their operations listener only.
+  const adminPort = worker ? port : await freePort();
   const proc = startProcess(name, process.execPath, [join(ROOT, entry)], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -83,10 +87,11 @@ async function startApp(name: string, entry: string, env: Record<string, string>
       REALTIME_CHANNELS: CHANNELS,
       [hostVariable]: '127.0.0.1',
       [portVariable]: String(port),
+      ...(worker ? {} : { WS_ADMIN_HOST: '127.0.0.1', WS_ADMIN_PORT: String(adminPort) }),
       ...env,
     },
   });
-  apps[name] = { process: proc, url };
+  apps[name] = { process: proc, url, metricsUrl: `http://127.0.0.1:${adminPort}` };
   await waitForHttp(`${url}/readyz`, proc, 30_000);
 }
 
@@ -173,7 +178,7 @@ interface SupervisedWorker {
 
 /** The supervisor's workers, as its /stats lists them. */
 async function supervisedWorkers(): Promise<SupervisedWorker[]> {
-  const res = await fetch(`${apps[SUPERVISED]!.url}/stats`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${apps[SUPERVISED]!.metricsUrl}/stats`, { signal: AbortSignal.timeout(10_000) });
   const stats = (await res.json()) as { supervisor: { workers: SupervisedWorker[] } };
   return stats.supervisor.workers;
 }
@@ -204,7 +209,7 @@ async function series(expr: string): Promise<Series[]> {
  * supervisor before, or the crash would be in its first sample and no increase() would see it.
  */
 async function disturbSupervisedWorkers(): Promise<void> {
-  const instance = new URL(apps[SUPERVISED]!.url).host;
+  const instance = new URL(apps[SUPERVISED]!.metricsUrl).host;
   await until('Prometheus scrapes the supervisor', async () =>
     (await series(`redpool_ws_worker_exits_total{instance="${instance}", reason="crashed"}`)).length > 0
       ? true
@@ -223,7 +228,9 @@ async function disturbSupervisedWorkers(): Promise<void> {
   try {
     await Promise.all(
       [1, 2, 3].map(async () => {
-        const res = await fetch(`${apps[SUPERVISED]!.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`${apps[SUPERVISED]!.metricsUrl}/metrics`, {
+          signal: AbortSignal.timeout(10_000),
+        });
         await res.text();
       }),
     );
@@ -270,9 +277,9 @@ beforeAll(async () => {
   prometheusConfig = rewritePrometheusConfig(readText(PROMETHEUS_YML), {
     baseDir: dirname(PROMETHEUS_YML),
     addresses: {
-      'ws-server-1:3000': address(apps['ws-server-1']!.url),
-      'ws-server-2:3000': address(apps['ws-server-2']!.url),
-      'worker:9400': address(apps.worker!.url),
+      'ws-server-1:9464': address(apps['ws-server-1']!.metricsUrl),
+      'ws-server-2:9464': address(apps['ws-server-2']!.metricsUrl),
+      'worker:9400': address(apps.worker!.metricsUrl),
       'redis-core:6379': `127.0.0.1:${core.port}`,
       'redis-cache:6379': `127.0.0.1:${cache.port}`,
       'redis-exporter:9121': exporter.address,
@@ -328,13 +335,15 @@ test('Prometheus scrapes every target of prometheus.yml', async () => {
 test.each(['ws-server-1', SUPERVISED, 'worker'])(
   '%s: /metrics passes promtool check metrics',
   async (app) => {
-    const text = await (await fetch(`${apps[app]!.url}/metrics`)).text();
+    const text = await (await fetch(`${apps[app]!.metricsUrl}/metrics`)).text();
     expect(checkMetricsText(text)).toEqual([]);
+    // The client port of a ws-server no longer serves it.
+    if (app !== 'worker') expect((await fetch(`${apps[app]!.url}/metrics`)).status).toBe(404);
   },
 );
 
 test('the supervisor of ws-server-2: its workers, the crash and the missed reports reach Prometheus and the alerts', async () => {
-  const instance = new URL(apps[SUPERVISED]!.url).host;
+  const instance = new URL(apps[SUPERVISED]!.metricsUrl).host;
   const value = async (expr: string) => {
     const found = await series(expr);
     return found.length === 1 ? Number(found[0]!.value[1]) : `${found.length} series`;

@@ -246,7 +246,7 @@ describe('infra/k8s', () => {
 
   test('every object has apiVersion, kind and a name', () => {
     for (const o of objects) {
-      expect(o.apiVersion).toMatch(/^[a-z./]*v\d/);
+      expect(o.apiVersion).toMatch(/^([a-z0-9.-]+\/)?v\d/);
       expect(o.kind).toMatch(/^[A-Z]/);
       expect(o.metadata.name).toMatch(/^[a-z0-9-]+$/);
     }

@@ -27,7 +27,7 @@ test('promtool check rules accepts alerts.yml', () => {
 test('prometheus.yml scrapes the ws-servers, the worker, both Redis roles through redis_exporter, and itself', () => {
   const jobs = scrapeTargets(readText(PROMETHEUS_YML));
   expect([...jobs.keys()].sort()).toEqual(['prometheus', 'redis', 'redis-exporter', 'worker', 'ws-server']);
-  expect(jobs.get('ws-server')).toEqual(['ws-server-1:3000', 'ws-server-2:3000']);
+  expect(jobs.get('ws-server')).toEqual(['ws-server-1:9464', 'ws-server-2:9464']);
   expect(jobs.get('worker')).toEqual(['worker:9400']);
   expect(jobs.get('redis')).toEqual(['redis://redis-core:6379', 'redis://redis-cache:6379']);
   const config = readYaml<{
@@ -41,7 +41,7 @@ test('every scrape target is a service of infra/compose.yaml on the port it list
   const compose = readYaml<{ services: Record<string, { environment?: Record<string, string> }> }>(
     `${INFRA}/compose.yaml`,
   );
-  const ports: Record<string, string> = { 'ws-server': '3000', worker: '9400', 'redis-exporter': '9121' };
+  const ports: Record<string, string> = { 'ws-server': '9464', worker: '9400', 'redis-exporter': '9121' };
   for (const [job, targets] of scrapeTargets(readText(PROMETHEUS_YML))) {
     if (job === 'prometheus') continue;
     for (const target of targets) {
@@ -49,7 +49,11 @@ test('every scrape target is a service of infra/compose.yaml on the port it list
       expect([job, host, host in compose.services]).toEqual([job, host, true]);
     }
   }
-  expect(compose.services['ws-server-1']?.environment?.WS_PORT).toBe(ports['ws-server']);
+  // The ws-servers serve /metrics on their operations listener only, open to the compose network.
+  for (const name of ['ws-server-1', 'ws-server-2']) {
+    expect(compose.services[name]?.environment?.WS_ADMIN_PORT).toBe(ports['ws-server']);
+    expect(compose.services[name]?.environment?.WS_ADMIN_HOST).toBe('0.0.0.0');
+  }
   expect(compose.services.worker?.environment?.WORKER_HTTP_PORT).toBe(ports.worker);
 });
 
