@@ -3,7 +3,7 @@ import { EvictionPolicyError } from './errors.js';
 
 /** Reads `maxmemory_policy` from `INFO memory` (needs no CONFIG permission, works on managed Redis). */
 export async function readEvictionPolicy(pool: Pool): Promise<string> {
-  const info = String(await pool.call('INFO', 'memory'));
+  const info = await pool.info('memory');
   const match = /^maxmemory_policy:(\S+)/m.exec(info);
   return match?.[1] ?? 'unknown';
 }

@@ -11,20 +11,6 @@ export interface StoredReport {
   report: PoolUsageReport;
 }
 
-/** Turns an HGETALL reply (RESP2 flat array, RESP3 map or object) into entries. */
-function hashEntries(reply: unknown): [string, string][] {
-  if (reply instanceof Map) return [...reply.entries()].map(([k, v]) => [String(k), String(v)]);
-  if (Array.isArray(reply)) {
-    const out: [string, string][] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), String(reply[i + 1])]);
-    return out;
-  }
-  if (reply !== null && typeof reply === 'object') {
-    return Object.entries(reply).map(([k, v]) => [k, String(v)]);
-  }
-  return [];
-}
-
 /** Parses XRANGE/XREVRANGE entries `[id, [field, value, …]]` into reports; foreign entries are skipped. */
 function parseEntries(reply: unknown): StoredReport[] {
   if (!Array.isArray(reply)) return [];
@@ -58,7 +44,7 @@ export class ReportStore {
 
   /** The counters and time stored by the previous report. */
   async readPrevious(): Promise<{ previousAt: string | null; counters: Map<string, CounterSnapshot> }> {
-    const entries = hashEntries(await this.pool.call('HGETALL', this.keys.reportCounters));
+    const entries = Object.entries(await this.pool.hgetall(this.keys.reportCounters));
     let previousAt: string | null = null;
     const counters = new Map<string, CounterSnapshot>();
     for (const [field, value] of entries) {
@@ -81,8 +67,7 @@ export class ReportStore {
    * the stored counters, so departed processes drop out. Returns the stream entry id.
    */
   async save(report: PoolUsageReport, counters: ReadonlyMap<string, CounterSnapshot>): Promise<string> {
-    const id = await this.pool.call<string>(
-      'XADD',
+    const id = await this.pool.xadd(
       this.keys.reportStream,
       'MAXLEN',
       this.maxLen,
@@ -104,23 +89,24 @@ export class ReportStore {
     ]);
     const failed = results.find(([err]) => err !== null);
     if (failed?.[0]) throw failed[0];
-    return id;
+    // XADD answers null only with NOMKSTREAM, which is not given here.
+    return id!;
   }
 
   /** The newest report, or null when none was made yet. */
   async latest(): Promise<StoredReport | null> {
-    const reply = await this.pool.call('XREVRANGE', this.keys.reportStream, '+', '-', 'COUNT', 1);
+    const reply = await this.pool.xrevrange(this.keys.reportStream, '+', '-', 'COUNT', 1);
     return parseEntries(reply)[0] ?? null;
   }
 
   /** Up to `count` reports, newest first. */
   async list(count = this.maxLen): Promise<StoredReport[]> {
-    const reply = await this.pool.call('XREVRANGE', this.keys.reportStream, '+', '-', 'COUNT', count);
+    const reply = await this.pool.xrevrange(this.keys.reportStream, '+', '-', 'COUNT', count);
     return parseEntries(reply);
   }
 
   /** Entries in the stream now. */
   async length(): Promise<number> {
-    return Number(await this.pool.call('XLEN', this.keys.reportStream));
+    return this.pool.xlen(this.keys.reportStream);
   }
 }

@@ -147,7 +147,7 @@ describe('pool-usage-report across processes', () => {
     expect(report.processes.filter((p) => p.stale).map((p) => p.pid)).toEqual([frozen.pid]);
 
     await frozen.kill();
-    await pool.call('DEL', `fleet:heartbeat:${proc.process}`);
+    await pool.del(`fleet:heartbeat:${proc.process}`);
     const after = await runPoolUsageReport(context('fleet').ctx, null);
     expect(after.departed).toEqual([proc.process]);
     expect(after.totals.staleProcesses).toBe(0);

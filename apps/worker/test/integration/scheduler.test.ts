@@ -59,7 +59,7 @@ describe('pool-usage-report Job Scheduler', () => {
     expect(ran.length).toBeLessThanOrEqual(Math.floor(elapsed / intervalMs) + 2);
     // The stream holds exactly the reports made.
     const check = createPool({ url: redis.url, name: 'check' });
-    expect(Number(await check.call('XLEN', 'sched:report:pool-usage'))).toBe(ran.length);
+    expect(await check.xlen('sched:report:pool-usage')).toBe(ran.length);
     await check.close();
     // Every replica's heartbeat was seen by the reports.
     expect(ran.at(-1)?.report.totals.processes).toBeGreaterThanOrEqual(1);

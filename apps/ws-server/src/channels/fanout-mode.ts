@@ -12,7 +12,7 @@ export async function negotiateFanoutMode(
   configured: 'auto' | FanoutMode,
   log: Logger,
 ): Promise<FanoutMode> {
-  const announced = await pool.call('GET', keys.fanoutMode());
+  const announced = await pool.get(keys.fanoutMode());
   const known = announced === 'classic' || announced === 'sharded' ? announced : undefined;
   const mode = configured !== 'auto' ? configured : (known ?? (await detectFanoutMode(pool)));
   if (known && known !== mode)
@@ -20,6 +20,6 @@ export async function negotiateFanoutMode(
       { announced: known, configured: mode },
       'REALTIME_FANOUT differs from what other instances announced; instances and publishers must agree',
     );
-  await pool.call('SET', keys.fanoutMode(), mode);
+  await pool.set(keys.fanoutMode(), mode);
   return mode;
 }

@@ -79,7 +79,7 @@ export class RedisHealth {
       const { key, mode } = this.deps.announcement;
       // Not awaited: the announcement has the pool's own deadline and must not delay a check.
       if (healthy && ++this.ticks % ANNOUNCE_EVERY_TICKS === 0)
-        void pool.call('SET', key, mode).catch(() => undefined);
+        void pool.set(key, mode).catch(() => undefined);
       if (!healthy) {
         this.markUnhealthy();
         return;
@@ -96,7 +96,7 @@ export class RedisHealth {
 
   /** PINGs Redis: true if answered within HEALTH_TIMEOUT_MS; a later answer clears `stuckPing`. */
   private ping(): Promise<boolean> {
-    const ping = this.deps.pool.call('PING');
+    const ping = this.deps.pool.ping();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), HEALTH_TIMEOUT_MS);

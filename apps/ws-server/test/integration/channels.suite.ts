@@ -236,7 +236,7 @@ export function channelSuite(
       if (!sub.ok) throw new Error('subscribe failed');
       await writer.publish(ch, 'before');
       await waitFor('before', () => watcher.offsets(ch).length === 1);
-      await pool.call('DEL', a.publisher.keys.meta(ch), a.publisher.keys.history(ch));
+      await pool.del(a.publisher.keys.meta(ch), a.publisher.keys.history(ch));
       const after = await writer.publish(ch, 'after');
       if (!after.ok) throw new Error('publish failed');
       expect(after.epoch).not.toBe(sub.epoch);
