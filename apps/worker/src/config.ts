@@ -27,7 +27,10 @@ import { InvalidConfigError } from './errors.js';
 export interface WorkerConfig extends RedisConnectionSettings {
   /** Connection budget of the worker's pool (BullMQ's connections included). @defaultValue 20 */
   redisMaxConnections: number;
-  /** Interface of the operations HTTP server (/healthz, /readyz, /metrics). @defaultValue '0.0.0.0' */
+  /**
+   * Interface of the operations HTTP server (/healthz, /readyz, /metrics): loopback unless set, so
+   * the metrics are not exposed to the network by default. @defaultValue '127.0.0.1'
+   */
   httpHost: string;
   /** Port of the operations HTTP server; 0 picks a free one. @defaultValue 9400 */
   httpPort: number;
@@ -59,7 +62,7 @@ export interface WorkerConfig extends RedisConnectionSettings {
 export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
   ...DEFAULT_REDIS_CONNECTION_SETTINGS,
   redisMaxConnections: 20,
-  httpHost: '0.0.0.0',
+  httpHost: '127.0.0.1',
   httpPort: 9400,
   reportIntervalMs: 300_000,
   usageWarnPercent: 90,
@@ -101,7 +104,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'WORKER_HTTP_HOST',
     field: 'httpHost',
     allowed: 'an IPv4/IPv6 address or host name',
-    description: 'interface of the operations server (/healthz, /readyz, /metrics)',
+    description:
+      'interface of the operations server (/healthz, /readyz, /metrics); set 0.0.0.0 for a Prometheus or probes on another host',
     parse: pattern(/^[A-Za-z0-9.:[\]-]{1,255}$/),
   },
   {

@@ -12,7 +12,8 @@ export type TestkitErrorCode =
   | 'TESTKIT_ERR_CLUSTER'
   | 'TESTKIT_ERR_SENTINEL'
   | 'TESTKIT_ERR_DISPOSED'
-  | 'TESTKIT_ERR_NOT_RUNNING';
+  | 'TESTKIT_ERR_NOT_RUNNING'
+  | 'TESTKIT_ERR_NO_NETWORK_ADDRESS';
 
 /** Base class of every error thrown by `@redpool/testkit`. */
 export class TestkitError extends Error {
@@ -105,5 +106,12 @@ export class DisposedError extends TestkitError {
 export class NotRunningError extends TestkitError {
   constructor(what: string, action: string) {
     super('TESTKIT_ERR_NOT_RUNNING', `cannot ${action} ${what}: it is not running`);
+  }
+}
+
+/** The machine has no IPv4 address outside 127.0.0.0/8 and a dummy interface could not be added. */
+export class NoNetworkAddressError extends TestkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TESTKIT_ERR_NO_NETWORK_ADDRESS', message, options);
   }
 }

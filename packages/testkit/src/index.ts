@@ -11,6 +11,7 @@ export type { ClusterNode, ClusterRole } from './cluster-node.js';
 export {
   ClusterError,
   DisposedError,
+  NoNetworkAddressError,
   NotRunningError,
   OpensslNotInstalledError,
   RedisNotInstalledError,
@@ -22,6 +23,7 @@ export {
   TlsSetupError,
 } from './errors.js';
 export { type ChatMessage, chatValue } from './fixtures.js';
+export { type HttpAnswer, httpFrom, nonLoopbackAddress } from './network.js';
 export { getFreePort, getFreePorts } from './ports.js';
 export type { ConfigValue, RedisUser } from './redis-config.js';
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js';

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createPool, type Pool, readHeartbeats } from '@redpool/pool';
-import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { httpFrom, nonLoopbackAddress, type RedisServer, startRedis, stopAll } from '@redpool/testkit';
 import { Queue } from 'bullmq';
 import { createWorkerApp, type WorkerApp } from '../../src/app.js';
 import { resolveConfig, type WorkerConfig } from '../../src/config.js';
@@ -31,7 +31,6 @@ afterAll(async () => {
 function config(overrides: Partial<WorkerConfig> = {}): WorkerConfig {
   return resolveConfig({
     redisUrl: redis.url,
-    httpHost: '127.0.0.1',
     httpPort: 0,
     heartbeatIntervalMs: 200,
     shutdownTimeoutMs: 2_000,
@@ -109,6 +108,14 @@ describe('start-up checks', () => {
 });
 
 describe('operations', () => {
+  test('the default host is loopback: the operations server does not answer the network', async () => {
+    const network = nonLoopbackAddress();
+    const app = newApp({ keyPrefix: 'bind', bullmqPrefix: 'bind' }, { publish: async () => undefined });
+    await app.start();
+    await expect(httpFrom(network, network, app.port, '/metrics')).rejects.toThrow(/ECONNREFUSED/);
+    expect((await httpFrom('127.0.0.1', '127.0.0.1', app.port, '/metrics')).status).toBe(200);
+  });
+
   test('/healthz, /readyz and /metrics (job counts, report gauges, pool metrics)', async () => {
     const app = newApp({ keyPrefix: 'ops', bullmqPrefix: 'ops' }, { publish: async () => undefined });
     await app.start();

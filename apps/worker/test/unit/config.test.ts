@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       usageWarnPercent: 90,
       reportStreamMaxLen: 288,
       heartbeatIntervalMs: 15_000,
+      // Safe by default: the operations server answers only this machine unless told otherwise.
+      httpHost: '127.0.0.1',
     });
   });
 

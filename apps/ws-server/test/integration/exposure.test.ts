@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startRedis, stopAll } from '@redpool/testkit';
+import { httpFrom, nonLoopbackAddress, startRedis, stopAll } from '@redpool/testkit';
 import { io } from 'socket.io-client';
 import { sleep, token } from '../helpers.js';
-import { httpFrom, nonLoopbackAddress } from '../network.js';
 import { killAll, type ServerProcess, serverEnv, spawnServer } from '../processes.js';
 
 // Every request here is sent from a real interface address of this machine (not 127.0.0.0/8),

@@ -5,11 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startRedis, stopAll } from '@redpool/testkit';
+import { nonLoopbackAddress, startRedis, stopAll } from '@redpool/testkit';
 import { exportJWK, SignJWT } from 'jose';
 import { io } from 'socket.io-client';
 import { handshake, token, withDeadline } from '../helpers.js';
-import { nonLoopbackAddress } from '../network.js';
 import { killAll, serverEnv, spawnServer } from '../processes.js';
 
 // Servers run as processes bound to every interface; clients connect from a real interface

@@ -328,6 +328,12 @@ describe('infra/k8s', () => {
     }
   });
 
+  test('probed and scraped ports listen beyond loopback (the apps default to 127.0.0.1)', () => {
+    // The kubelet probes and Prometheus scrapes the pod IP: a loopback-only listener would fail both.
+    expect(configMap?.data?.WORKER_HTTP_HOST).toBe('0.0.0.0');
+    expect(configMap?.data?.WS_ADMIN_HOST).toBe('0.0.0.0');
+  });
+
   test('the redis-config ConfigMap holds infra/redis/*.conf verbatim, mounted by role', () => {
     const redisConfig = find('ConfigMap', 'redis-config');
     expect(redisConfig?.data?.['redis-core.conf']).toBe(readText(join(INFRA, 'redis/redis-core.conf')));

@@ -55,6 +55,8 @@ test('every scrape target is a service of infra/compose.yaml on the port it list
     expect(compose.services[name]?.environment?.WS_ADMIN_HOST).toBe('0.0.0.0');
   }
   expect(compose.services.worker?.environment?.WORKER_HTTP_PORT).toBe(ports.worker);
+  // The worker binds loopback by default: Prometheus reaches it only when compose says 0.0.0.0.
+  expect(compose.services.worker?.environment?.WORKER_HTTP_HOST).toBe('0.0.0.0');
 });
 
 describe('alert rules', () => {

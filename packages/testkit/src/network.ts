@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
+import { NoNetworkAddressError } from './errors.js';
 
 /** A TEST-NET-2 address (RFC 5737) for the dummy interface made when the machine has no other. */
 const DUMMY_ADDRESS = '198.51.100.77';
@@ -10,7 +11,7 @@ const DUMMY_INTERFACE = 'redpooltest0';
  * An IPv4 address of this machine outside 127.0.0.0/8: requests sent from it reach the server
  * as they would from another host on the network (the server sees it as `remoteAddress`). A
  * machine without one (a bare CI container) gets a dummy interface with a TEST-NET address, which
- * needs CAP_NET_ADMIN; without it this throws rather than skip the tests.
+ * needs CAP_NET_ADMIN; without it this throws {@link NoNetworkAddressError} rather than skip the tests.
  */
 export function nonLoopbackAddress(): string {
   const found = externalIPv4();
@@ -20,12 +21,13 @@ export function nonLoopbackAddress(): string {
     execFileSync('ip', ['addr', 'add', `${DUMMY_ADDRESS}/32`, 'dev', DUMMY_INTERFACE], { stdio: 'ignore' });
     execFileSync('ip', ['link', 'set', DUMMY_INTERFACE, 'up'], { stdio: 'ignore' });
   } catch (err) {
-    throw new Error(
+    throw new NoNetworkAddressError(
       `this machine has no non-loopback IPv4 address and a dummy interface could not be added (needs CAP_NET_ADMIN): ${(err as Error).message}`,
+      { cause: err },
     );
   }
   const made = externalIPv4();
-  if (!made) throw new Error(`dummy interface ${DUMMY_INTERFACE} added but ${DUMMY_ADDRESS} is not up`);
+  if (!made) throw new NoNetworkAddressError(`dummy interface ${DUMMY_INTERFACE} added but ${DUMMY_ADDRESS} is not up`);
   return made;
 }
 
