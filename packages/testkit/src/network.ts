@@ -27,7 +27,10 @@ export function nonLoopbackAddress(): string {
     );
   }
   const made = externalIPv4();
-  if (!made) throw new NoNetworkAddressError(`dummy interface ${DUMMY_INTERFACE} added but ${DUMMY_ADDRESS} is not up`);
+  if (!made)
+    throw new NoNetworkAddressError(
+      `dummy interface ${DUMMY_INTERFACE} added but ${DUMMY_ADDRESS} is not up`,
+    );
   return made;
 }
 
