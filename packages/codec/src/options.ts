@@ -1,3 +1,4 @@
+import { findUnknownOption } from '@redpool/config';
 import { CodecConfigError } from './errors.js';
 
 /**
@@ -74,14 +75,14 @@ export function resolveOptions(options: CodecOptions | undefined): ResolvedCodec
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new CodecConfigError('options', options, 'an object or undefined');
   }
-  for (const field of Object.keys(options)) {
-    if (!KNOWN_FIELDS.has(field)) {
-      throw new CodecConfigError(
-        field,
-        (options as Record<string, unknown>)[field],
-        'no such option; known options: serializer, compressMinBytes, dictionaries',
-      );
-    }
+  const unknown = findUnknownOption(options, KNOWN_FIELDS);
+  if (unknown !== undefined) {
+    const hint = unknown.closest === undefined ? '' : `; did you mean "${unknown.closest}"?`;
+    throw new CodecConfigError(
+      unknown.field,
+      (options as Record<string, unknown>)[unknown.field],
+      `no such option${hint} (known options: ${[...KNOWN_FIELDS].join(', ')})`,
+    );
   }
   const serializer = options.serializer === undefined ? DEFAULT_CODEC_OPTIONS.serializer : options.serializer;
   if (!SERIALIZERS.includes(serializer)) {

@@ -60,10 +60,19 @@ describe('invalid options throw CodecConfigError naming field, value and range',
     expect(err.message).toContain(`'json' | 'msgpack'`);
   });
 
-  test('an unknown option (typo) is rejected by name', () => {
+  test('an unknown option (typo) is rejected by name, with the closest option', () => {
     const err = configError({ compressMinByte: 10 });
     expect(err).toMatchObject({ field: 'compressMinByte', value: 10 });
-    expect(err.message).toMatch(/known options: serializer, compressMinBytes/);
+    expect(err.message).toContain('no such option; did you mean "compressMinBytes"?');
+    expect(err.message).toMatch(/known options: serializer, compressMinBytes, dictionaries/);
+    expect(configError({ Serialiser: 'json' }).message).toContain('did you mean "serializer"?');
+  });
+
+  test('an unknown option like none of them lists the known ones without a guess', () => {
+    const err = configError({ ttl: 60 });
+    expect(err).toMatchObject({ field: 'ttl', value: 60 });
+    expect(err.message).not.toContain('did you mean');
+    expect(err.message).toContain('known options: serializer, compressMinBytes, dictionaries');
   });
 
   test.each([42, 'json', null, []])('options %p that is not an object', (options) => {
