@@ -12,7 +12,7 @@ export const ALERTS_YML = join(INFRA, 'prometheus', 'alerts.yml');
 export const OPERATIONS_MD = join(ROOT, 'docs', 'operations.md');
 export const CONFIGURATION_MD = join(ROOT, 'docs', 'configuration.md');
 
-/** The drain grace period of the ws-server when nothing overrides it (issue #7), in seconds. */
+/** The ws-server's drain grace period when nothing overrides it (`WS_DRAIN_GRACE_SECONDS`' default), in seconds. */
 export const WS_DRAIN_GRACE_SECONDS = 30;
 
 export const dashboardFiles = (): string[] =>

@@ -60,7 +60,7 @@ test('every scrape target is a service of infra/compose.yaml on the port it list
 });
 
 describe('alert rules', () => {
-  test('cover the issue’s list', () => {
+  test('are exactly the documented set (each has a runbook in docs/operations.md)', () => {
     expect(alerts.map((a) => a.name).sort()).toEqual(
       [
         'RedisClientsNearMax',
