@@ -310,7 +310,10 @@ const ensureStep = async (e: Entrant | undefined, rate: number) => {
 // redpool at the baseline's maximum, as before; and every contestant at one common rate (the lower
 // of the two maxima, at least 1000 msgs/s), where CPU per delivery is compared.
 if (!RATES && baseline) await ensureStep(redpool, baseline.search.max);
-const cpuRate = Math.max(1_000, Math.min(...[redpool, baseline].filter((e) => e).map((e) => e!.search.max)));
+// With --rates every contestant measured every rate: the highest of them.
+const cpuRate = RATES
+  ? Math.max(...RATES)
+  : Math.max(1_000, Math.min(...[redpool, baseline].filter((e) => e).map((e) => e!.search.max)));
 if (!RATES) for (const e of entrants) await ensureStep(e, cpuRate);
 for (const e of entrants) {
   e.rssLoadedKib = serverRssKib(e);
