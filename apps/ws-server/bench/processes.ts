@@ -3,7 +3,8 @@
  * until they listen, and what /proc says about any process (CPU time used, resident memory).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -21,9 +22,7 @@ export function startServer(
 ): Promise<{ child: ChildProcess; url: string }> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
-  // The ws-server runs as built (dist/, like `pnpm start`); the baseline's one file through tsx.
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...loader, script], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: APP_DIR,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,6 +48,24 @@ export function startServer(
       reject(new Error(`${script} exited (${code}) before listening:\n${output}`)),
     );
   });
+}
+
+/**
+ * Compiles `bench/baseline-server.ts` to plain JavaScript in `node_modules/.cache/ws-bench/` (out
+ * of `dist/`, which is what ships; its imports resolve from the app) and returns its path, so that the baseline runs as the ws-server does, from built JavaScript:
+ * under `--import tsx` its process would also hold a module-loader thread, adding memory and
+ * start-up CPU that are no part of a Socket.IO server.
+ */
+export function buildBaselineServer(): string {
+  const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+  const source = readFileSync(new URL('./baseline-server.ts', import.meta.url), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const dir = 'node_modules/.cache/ws-bench';
+  mkdirSync(`${APP_DIR}/${dir}`, { recursive: true });
+  writeFileSync(`${APP_DIR}/${dir}/baseline-server.js`, outputText);
+  return `${dir}/baseline-server.js`;
 }
 
 /** The node flags of the ws-server's `start` script (`node <flags> dist/main.js`): run it as `pnpm start` does. */

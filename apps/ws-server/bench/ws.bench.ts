@@ -22,7 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { startRedis, stopAll } from '@redpool/testkit';
 import { type Generators, startGenerators } from './generators.js';
 import type { RunResult, ServerKind } from './loadgen.js';
-import { cpuSeconds, rssKib, startScriptNodeArgs, startServer } from './processes.js';
+import { buildBaselineServer, cpuSeconds, rssKib, startScriptNodeArgs, startServer } from './processes.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -60,6 +60,8 @@ interface Contestant {
   nodeArgs: string[];
 }
 
+/** Both servers run from built JavaScript: the ws-server's dist/main.js, the baseline compiled here. */
+const BASELINE_SCRIPT = buildBaselineServer();
 /** The ws-server runs exactly as its start script runs it. */
 const START_NODE_ARGS = startScriptNodeArgs();
 /** The baseline gets the same flags (like for like) unless BENCH_BASELINE_NODE_ARGS names others. */
@@ -72,7 +74,7 @@ const CONTESTANTS: Contestant[] = [
     id: 'baseline',
     kind: 'baseline',
     name: 'plain Socket.IO 4.8 + redis-adapter',
-    script: 'bench/baseline-server.ts',
+    script: BASELINE_SCRIPT,
     nodeArgs: BASELINE_NODE_ARGS,
   },
   {
@@ -86,7 +88,7 @@ const CONTESTANTS: Contestant[] = [
     id: 'baseline_untuned',
     kind: 'baseline',
     name: 'baseline, no node flags',
-    script: 'bench/baseline-server.ts',
+    script: BASELINE_SCRIPT,
     nodeArgs: [],
   },
 ];
@@ -143,6 +145,8 @@ const common = {
   LOG_LEVEL: 'warn',
   NODE_ENV: 'production',
   WS_DEV_ENDPOINTS: 'false',
+  // one process per instance (no supervisor), so that its pid's CPU and RSS are the whole server's
+  WS_WORKERS: '0',
   REALTIME_KEY_PREFIX: 'bench:ws',
   REALTIME_ADAPTER_PREFIX: 'bench:sio',
   // --fanout classic|sharded (default: auto, i.e. sharded on Redis 7+)
