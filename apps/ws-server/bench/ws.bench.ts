@@ -314,10 +314,10 @@ const ensureStep = async (e: Entrant | undefined, rate: number) => {
 // redpool at the baseline's maximum, as before; and every contestant at one common rate (the lower
 // of the two maxima, at least 1000 msgs/s), where CPU per delivery is compared.
 if (!RATES && baseline) await ensureStep(redpool, baseline.search.max);
-// With --rates every contestant measured every rate: the highest of them.
-const cpuRate = RATES
-  ? Math.max(...RATES)
-  : Math.max(1_000, Math.min(...[redpool, baseline].filter((e) => e).map((e) => e!.search.max)));
+// With --rates every contestant measured every rate: the highest of them. (--only without
+// redpool and the baseline: the lowest maximum of those measured.)
+const compared = redpool || baseline ? [redpool, baseline].filter((e) => e !== undefined) : entrants;
+const cpuRate = RATES ? Math.max(...RATES) : Math.max(1_000, Math.min(...compared.map((e) => e.search.max)));
 if (!RATES) for (const e of entrants) await ensureStep(e, cpuRate);
 for (const e of entrants) {
   e.rssLoadedKib = serverRssKib(e);
