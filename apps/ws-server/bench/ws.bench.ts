@@ -311,13 +311,14 @@ const baseline = entrant('baseline');
 const ensureStep = async (e: Entrant | undefined, rate: number) => {
   if (e && rate > 0 && !e.search.steps.has(rate)) e.search.steps.set(rate, await measureStep(e, rate));
 };
-// redpool at the baseline's maximum, as before; and every contestant at one common rate (the lower
-// of the two maxima, at least 1000 msgs/s), where CPU per delivery is compared.
+// redpool at the baseline's maximum, as before; and every contestant at one common rate, where CPU
+// per delivery is compared: the lower of the two maxima (a rate both delivered in full), or the
+// lowest step when either has none (a step that lost deliveries is marked in the table).
 if (!RATES && baseline) await ensureStep(redpool, baseline.search.max);
 // With --rates every contestant measured every rate: the highest of them. (--only without
 // redpool and the baseline: the lowest maximum of those measured.)
 const compared = redpool || baseline ? [redpool, baseline].filter((e) => e !== undefined) : entrants;
-const cpuRate = RATES ? Math.max(...RATES) : Math.max(1_000, Math.min(...compared.map((e) => e.search.max)));
+const cpuRate = RATES ? Math.max(...RATES) : Math.max(STEP, Math.min(...compared.map((e) => e.search.max)));
 if (!RATES) for (const e of entrants) await ensureStep(e, cpuRate);
 for (const e of entrants) {
   e.rssLoadedKib = serverRssKib(e);
@@ -341,7 +342,7 @@ for (const e of entrants) {
   const step = atMax(e);
   const cpu = atCpuRate(e);
   console.log(
-    `${e.name.padEnd(38)}${String(e.search.max).padStart(11)}${String(e.search.max * ROOM_SIZE).padStart(13)}${fixed(step?.scheduledP99, 10)}${fixed(step?.p99, 9)}${String(step?.lost ?? 0).padStart(5)}${fixed(kibPerConnection(e.rssLoadedKib), 9)}${fixed(cpu?.serverCpuMsPer1k, 13)}${fixed(cpu?.redisCpuMsPer1k, 12)}`,
+    `${e.name.padEnd(38)}${String(e.search.max).padStart(11)}${String(e.search.max * ROOM_SIZE).padStart(13)}${fixed(step?.scheduledP99, 10)}${fixed(step?.p99, 9)}${String(step?.lost ?? 0).padStart(5)}${fixed(kibPerConnection(e.rssLoadedKib), 9)}${fixed(cpu?.serverCpuMsPer1k, 13)}${fixed(cpu?.redisCpuMsPer1k, 12)}${cpu && cpu.lost > 0 ? `  (lost ${cpu.lost} at ${cpuRate} msgs/s)` : ''}`,
   );
 }
 for (const e of entrants) console.log(`  ${e.id}: node ${e.nodeArgs.join(' ') || '(no flags)'}`);
@@ -388,6 +389,7 @@ console.log(
     cpu_measured_at_rate: cpuRate,
     ...each('server_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.serverCpuMsPer1k ?? 0)),
     ...each('redis_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.redisCpuMsPer1k ?? 0)),
+    ...each('lost_at_cpu_rate', (e) => atCpuRate(e)?.lost ?? null),
     connections: CONNECTIONS,
     room_size: ROOM_SIZE,
     duration_s: DURATION_S,
