@@ -58,8 +58,12 @@ export function splitRate(rate: number, weights: number[]): number[] {
 /** One RunResult from the K generators' answers; `rate` is the total. */
 export function mergeResults(rate: number, results: GeneratorResult[]): RunResult {
   const histogram = newHistogram();
+  const scheduled = newHistogram();
   let samples = 0;
-  for (const r of results) samples += addSparse(histogram, r.histogram);
+  for (const r of results) {
+    samples += addSparse(histogram, r.histogram);
+    addSparse(scheduled, r.scheduled);
+  }
   const sum = (
     field: 'sent' | 'accepted' | 'expected' | 'received' | 'lost' | 'duplicates' | 'disconnects',
   ) => results.reduce((n, r) => n + r[field], 0);
@@ -74,6 +78,9 @@ export function mergeResults(rate: number, results: GeneratorResult[]): RunResul
     p50: percentile(histogram, 0.5, samples),
     p99: percentile(histogram, 0.99, samples),
     max: percentile(histogram, 1, samples),
+    scheduledP50: percentile(scheduled, 0.5, samples),
+    scheduledP99: percentile(scheduled, 0.99, samples),
+    scheduledMax: percentile(scheduled, 1, samples),
     maxLagMs: Math.max(0, ...results.map((r) => r.maxLagMs)),
     disconnects: sum('disconnects'),
   };

@@ -3,8 +3,10 @@
  * an event loop with the servers it measures. The C clients are in rooms of R (room n = clients
  * nR … nR+R-1, each room spread over every URL); with K generators, generator g owns rooms g, g+K,
  * g+2K…: it opens those rooms' socket.io-client connections (WebSocket transport), publishes its
- * share of the M messages/s to them with the send time in the payload, and measures end-to-end
- * latency at every receiver. Publisher and receivers of a message are in the same process: no
+ * share of the M messages/s to them on a fixed-rate schedule, with both the scheduled and the actual
+ * send time in the payload, and measures end-to-end latency at every receiver from each: from the
+ * scheduled time (the figure a step passes or fails on: a generator that falls behind its schedule
+ * counts that delay, as the users of a late server would) and from the actual send. Publisher and receivers of a message are in the same process: no
  * clocks are compared across processes. The parent (bench/generators.ts) merges the K results.
  *
  * Commands (process.send / 'message'): connect, run, disconnect; each answered with one message.
@@ -58,17 +60,26 @@ export interface RunResult {
   received: number;
   lost: number;
   duplicates: number;
+  /** Latency from the moment the message was actually sent, ms. */
   p50: number;
   p99: number;
   max: number;
+  /** Latency from the message's scheduled send time (start + seq / rate), ms: what a step is judged on. */
+  scheduledP50: number;
+  scheduledP99: number;
+  scheduledMax: number;
   /** Largest delay of the publishing timer behind schedule, ms (load generator saturation). */
   maxLagMs: number;
   disconnects: number;
 }
 
 /** One generator's answer to `run`: its counts and its histogram; the parent merges them. */
-export interface GeneratorResult extends Omit<RunResult, 'p50' | 'p99' | 'max'> {
+export interface GeneratorResult
+  extends Omit<RunResult, 'p50' | 'p99' | 'max' | 'scheduledP50' | 'scheduledP99' | 'scheduledMax'> {
+  /** Latency from the actual send. */
   histogram: SparseHistogram;
+  /** Latency from the scheduled send time. */
+  scheduled: SparseHistogram;
 }
 
 type Command = ConnectCommand | RunCommand | { cmd: 'disconnect' };
@@ -84,6 +95,7 @@ let disconnects = 0;
 let acks = false;
 // state of the current run
 let histogram: Histogram = newHistogram();
+let scheduled: Histogram = newHistogram();
 let counts = new Uint16Array(0);
 let runId = 0;
 let received = 0;
@@ -91,9 +103,12 @@ let received = 0;
 const roomName = (room: number) => (kind === 'redpool' ? `chat.bench-${room}` : `bench-${room}`);
 
 function record(data: unknown): void {
-  const d = data as { r?: number; s?: number; t?: number } | null;
-  if (!d || d.r !== runId || typeof d.s !== 'number' || typeof d.t !== 'number') return;
-  recordLatency(histogram, now() - d.t);
+  const d = data as { r?: number; s?: number; t?: number; q?: number } | null;
+  if (!d || d.r !== runId || typeof d.s !== 'number' || typeof d.t !== 'number' || typeof d.q !== 'number')
+    return;
+  const at = now();
+  recordLatency(histogram, at - d.t);
+  recordLatency(scheduled, at - d.q);
   if (d.s < counts.length) counts[d.s]!++;
   received++;
 }
@@ -198,6 +213,7 @@ function publisherOf(seq: number): { room: (typeof rooms)[number]; socket: Socke
 async function run(command: RunCommand): Promise<GeneratorResult> {
   runId++;
   histogram = newHistogram();
+  scheduled = newHistogram();
   const total = rooms.length === 0 ? 0 : Math.ceil((command.rate * command.durationMs) / 1000);
   counts = new Uint16Array(total);
   received = 0;
@@ -218,7 +234,14 @@ async function run(command: RunCommand): Promise<GeneratorResult> {
       while (sent < due) {
         const seq = sent++;
         const { room, socket } = publisherOf(seq);
-        const data = { r: runId, s: seq, t: now(), text: PAYLOAD_TEXT };
+        // q: when this message was due on the fixed-rate schedule; t: when it actually left
+        const data = {
+          r: runId,
+          s: seq,
+          q: started + (seq * 1000) / command.rate,
+          t: now(),
+          text: PAYLOAD_TEXT,
+        };
         if (kind === 'redpool' && acks)
           socket.emit('publish', { channel: room.name, data }, (ack: { ok: boolean }) => {
             if (ack?.ok) accepted++;
@@ -256,6 +279,7 @@ async function run(command: RunCommand): Promise<GeneratorResult> {
     lost,
     duplicates,
     histogram: toSparse(histogram),
+    scheduled: toSparse(scheduled),
     maxLagMs: Math.round(maxLagMs * 10) / 10,
     disconnects: disconnects - disconnectsBefore,
   };

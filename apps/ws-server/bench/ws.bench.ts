@@ -11,15 +11,18 @@
  * K more processes per server (bench/loadgen.ts, `--generators K`, default 2), each owning every
  * K-th room (bench/generators.ts merges their results). Each room has members on both instances.
  * For each server the highest publish rate M (steps of 250 msgs/s) with p99 end-to-end latency
- * <= 25 ms and zero loss is searched. Everything stays on 127.0.0.1. The last line printed is one JSON object.
+ * <= 25 ms, counted from each message's scheduled send time, and zero loss is searched. Both servers
+ * run with the ws-server's start-script node flags; the baseline without flags is a third row (full
+ * runs; --quick only with --untuned). Also reported: server RSS per connection and server (and Redis)
+ * CPU per 1,000 deliveries at a rate every contestant was measured at. Everything stays on
+ * 127.0.0.1. The last line printed is one JSON object.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { startRedis, stopAll } from '@redpool/testkit';
 import { type Generators, startGenerators } from './generators.js';
 import type { RunResult, ServerKind } from './loadgen.js';
+import { buildBaselineServer, cpuSeconds, rssKib, startScriptNodeArgs, startServer } from './processes.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -39,21 +42,69 @@ const GENERATORS = option('generators', 2);
 if (!Number.isInteger(GENERATORS) || GENERATORS < 1) throw new Error('--generators: a whole number >= 1');
 /** Redpool clients publish with an acknowledgement callback (default: fire and forget, like the baseline). */
 const ACKS = args.includes('--acks');
-/** `--only redpool|baseline` measures one server; `--rates 500,1000` measures these rates instead of searching. */
-const ONLY = args.includes('--only')
-  ? (args[args.indexOf('--only') + 1] as 'redpool' | 'baseline')
-  : undefined;
+/** `--rates 500,1000` measures these rates instead of searching. */
 const RATES = args.includes('--rates')
   ? args[args.indexOf('--rates') + 1]!.split(',').map(Number)
   : undefined;
-/** Extra node flags for the server processes, e.g. BENCH_SERVER_NODE_ARGS=--cpu-prof. */
+/** Extra node flags for every server process, e.g. BENCH_SERVER_NODE_ARGS=--cpu-prof. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-/** Node flags for the baseline only, e.g. the ws-server's own heap flags to compare like with like. */
-const BASELINE_NODE_ARGS = (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const SECRET = 'ws-bench-secret-ws-bench-secret-0123456789';
-const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+type ContestantId = 'baseline' | 'redpool' | 'baseline_untuned';
+/** What is measured: a server, the flags its processes run with, the protocol its clients speak. */
+interface Contestant {
+  id: ContestantId;
+  kind: ServerKind;
+  name: string;
+  script: string;
+  nodeArgs: string[];
+}
+
+/** Both servers run from built JavaScript: the ws-server's dist/main.js, the baseline compiled here. */
+const BASELINE_SCRIPT = buildBaselineServer();
+/** The ws-server runs exactly as its start script runs it. */
+const START_NODE_ARGS = startScriptNodeArgs();
+/** The baseline gets the same flags (like for like) unless BENCH_BASELINE_NODE_ARGS names others. */
+const BASELINE_NODE_ARGS =
+  process.env.BENCH_BASELINE_NODE_ARGS === undefined
+    ? START_NODE_ARGS
+    : process.env.BENCH_BASELINE_NODE_ARGS.split(' ').filter(Boolean);
+const CONTESTANTS: Contestant[] = [
+  {
+    id: 'baseline',
+    kind: 'baseline',
+    name: 'plain Socket.IO 4.8 + redis-adapter',
+    script: BASELINE_SCRIPT,
+    nodeArgs: BASELINE_NODE_ARGS,
+  },
+  {
+    id: 'redpool',
+    kind: 'redpool',
+    name: 'redpool ws-server',
+    script: 'dist/main.js',
+    nodeArgs: START_NODE_ARGS,
+  },
+  {
+    id: 'baseline_untuned',
+    kind: 'baseline',
+    name: 'baseline, no node flags',
+    script: BASELINE_SCRIPT,
+    nodeArgs: [],
+  },
+];
+/**
+ * Who is measured: `--only redpool,baseline` picks; otherwise all three, except that --quick leaves
+ * the untuned baseline out (`--untuned` puts it back) and `--no-untuned` leaves it out of a full run.
+ */
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
+const withUntuned = quick ? args.includes('--untuned') : !args.includes('--no-untuned');
+const MEASURED = CONTESTANTS.filter((c) =>
+  ONLY ? ONLY.includes(c.id) : c.id !== 'baseline_untuned' || withUntuned,
+);
+if (MEASURED.length === 0) throw new Error('--only: none of redpool, baseline, baseline_untuned');
 
 interface Step extends RunResult {
+  /** Scheduled-time p99 within the bound, nothing lost, nobody disconnected. */
   pass: boolean;
   /** CPU used by the two server processes during the step, in cores (1 = one core busy). */
   serverCores: number;
@@ -61,6 +112,10 @@ interface Step extends RunResult {
   loadgenCores: number;
   /** CPU used by Redis, in cores. */
   redisCores: number;
+  /** Server CPU (both processes) per 1,000 deliveries received, ms. */
+  serverCpuMsPer1k: number;
+  /** Redis CPU per 1,000 deliveries received, ms. */
+  redisCpuMsPer1k: number;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -68,69 +123,7 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-
-/** Starts a server process and resolves with its URL (the "listening on" line). */
-function startServer(
-  script: string,
-  env: Record<string, string>,
-  nodeArgs: string[] = [],
-): Promise<{ child: ChildProcess; url: string }> {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
-  delete childEnv.NODE_OPTIONS;
-  // The ws-server runs as built (dist/, like `pnpm start`); the baseline's one file through tsx.
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...SERVER_NODE_ARGS, ...loader, script], {
-    cwd: APP_DIR,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        child.stdout!.off('data', onData);
-        // BENCH_SERVER_LOG_DIR=/tmp/x keeps each server's output (e.g. with --trace-gc)
-        const dir = process.env.BENCH_SERVER_LOG_DIR;
-        if (dir)
-          child.stdout!.pipe(
-            createWriteStream(`${dir}/${env.WS_INSTANCE_ID ?? 'baseline'}-${child.pid}.log`),
-          );
-        else child.stdout!.resume();
-        resolve({ child, url: match[1]! });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`${script} exited (${code}) before listening:\n${output}`)),
-    );
-  });
-}
-
-/** The node flags of the ws-server's `start` script (`node <flags> dist/main.js`): run it as `pnpm start` does. */
-function startScriptNodeArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const words = pkg.scripts.start.split(/\s+/);
-  if (words[0] !== 'node' || words[words.length - 1] !== 'dist/main.js')
-    throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-  return words.slice(1, -1);
-}
-
-/** CPU seconds (user + system) a process has used so far; 0 where /proc is not available. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
-  } catch {
-    return 0;
-  }
-}
+const round = (x: number) => Math.round(x * 100) / 100;
 
 const children: ChildProcess[] = [];
 const stopChildren = () => {
@@ -140,9 +133,9 @@ process.on('exit', stopChildren);
 
 const started = Date.now();
 log(
-  `ws benchmark: C=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step, K=${GENERATORS} load generator processes per server, p99 <= ${P99_LIMIT_MS} ms, zero loss; ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, load average ${load()}`,
+  `ws benchmark: C=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step, K=${GENERATORS} load generator processes per server, scheduled-time p99 <= ${P99_LIMIT_MS} ms, zero loss; ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}, load average ${load()}`,
 );
-const redis = await startRedis({ extraConfig: { maxclients: 10_000 } });
+const redis = await startRedis({ extraConfig: { maxclients: 15_000 } });
 const redisVersion = String(await redis.command('INFO', 'server')).match(/redis_version:(\S+)/)?.[1];
 const common = {
   WS_HOST: '127.0.0.1',
@@ -152,70 +145,81 @@ const common = {
   LOG_LEVEL: 'warn',
   NODE_ENV: 'production',
   WS_DEV_ENDPOINTS: 'false',
+  // one process per instance (no supervisor), so that its pid's CPU and RSS are the whole server's
+  WS_WORKERS: '0',
   REALTIME_KEY_PREFIX: 'bench:ws',
   REALTIME_ADAPTER_PREFIX: 'bench:sio',
   // --fanout classic|sharded (default: auto, i.e. sharded on Redis 7+)
   ...(args.includes('--fanout') ? { REALTIME_FANOUT: args[args.indexOf('--fanout') + 1]! } : {}),
 };
-const START_NODE_ARGS = startScriptNodeArgs();
-const servers = await Promise.all([
-  startServer('dist/main.js', { ...common, WS_INSTANCE_ID: 'redpool-1' }, START_NODE_ARGS),
-  startServer('dist/main.js', { ...common, WS_INSTANCE_ID: 'redpool-2' }, START_NODE_ARGS),
-  startServer('bench/baseline-server.ts', { REDIS_URL: redis.url, PORT: '0' }, BASELINE_NODE_ARGS),
-  startServer('bench/baseline-server.ts', { REDIS_URL: redis.url, PORT: '0' }, BASELINE_NODE_ARGS),
-]);
-for (const { child } of servers) children.push(child);
-log(
-  `servers: redpool = node ${[...START_NODE_ARGS, 'dist/main.js'].join(' ')} (its start script); baseline = node ${[...BASELINE_NODE_ARGS, '--import tsx bench/baseline-server.ts'].join(' ')}`,
-);
-const urls: Record<ServerKind, string[]> = {
-  redpool: [servers[0]!.url, servers[1]!.url],
-  baseline: [servers[2]!.url, servers[3]!.url],
-};
-const NAMES: Record<ServerKind, string> = {
-  baseline: 'plain Socket.IO 4.8 + redis-adapter',
-  redpool: 'redpool ws-server',
-};
-const serverPids: Record<ServerKind, (number | undefined)[]> = {
-  redpool: [servers[0]!.child.pid, servers[1]!.child.pid],
-  baseline: [servers[2]!.child.pid, servers[3]!.child.pid],
-};
-// K load generators per server kind, together holding its own C connections: the steps of the two
-// servers are interleaved, so that other load on the machine hits both alike.
-const KINDS: ServerKind[] = ONLY ? [ONLY] : ['baseline', 'redpool'];
-const loadgens = {} as Record<ServerKind, Generators>;
-for (const kind of KINDS) {
-  loadgens[kind] = await startGenerators(GENERATORS);
-  children.push(...loadgens[kind].children);
-}
-const generatorCpu = (kind: ServerKind) =>
-  loadgens[kind].children.reduce<number>((n, child) => n + cpuSeconds(child.pid), 0);
 
-async function measure(kind: ServerKind, rate: number, durationS = DURATION_S): Promise<Step> {
-  const pids = serverPids[kind];
-  const cpuBefore = pids.reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
-  const genBefore = generatorCpu(kind);
+/** A contestant while it runs: its two server instances, its K generators, its search. */
+interface Entrant extends Contestant {
+  urls: string[];
+  pids: (number | undefined)[];
+  loadgens: Generators;
+  search: Search;
+  /** Server RSS (both instances) right after the C clients connected, KiB. */
+  rssIdleKib: number;
+  /** Server RSS after the last step, KiB. */
+  rssLoadedKib: number;
+}
+
+async function enter(contestant: Contestant): Promise<Entrant> {
+  const servers = await Promise.all(
+    [1, 2].map((n) =>
+      startServer(
+        contestant.script,
+        contestant.kind === 'redpool'
+          ? { ...common, WS_INSTANCE_ID: `redpool-${n}` }
+          : { REDIS_URL: redis.url, PORT: '0' },
+        [...contestant.nodeArgs, ...SERVER_NODE_ARGS],
+        `${contestant.id}-${n}`,
+      ),
+    ),
+  );
+  for (const { child } of servers) children.push(child);
+  const loadgens = await startGenerators(GENERATORS);
+  children.push(...loadgens.children);
+  log(`${contestant.id}: node ${[...contestant.nodeArgs, contestant.script].join(' ')}`);
+  return {
+    ...contestant,
+    urls: servers.map((s) => s.url),
+    pids: servers.map((s) => s.child.pid),
+    loadgens,
+    search: new Search(),
+    rssIdleKib: 0,
+    rssLoadedKib: 0,
+  };
+}
+
+const serverRssKib = (e: Entrant) => e.pids.reduce<number>((n, pid) => n + rssKib(pid), 0);
+const serverCpu = (e: Entrant) => e.pids.reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
+const generatorCpu = (e: Entrant) =>
+  e.loadgens.children.reduce<number>((n, child) => n + cpuSeconds(child.pid), 0);
+
+async function measure(e: Entrant, rate: number, durationS = DURATION_S): Promise<Step> {
+  const cpuBefore = serverCpu(e);
+  const genBefore = generatorCpu(e);
   const redisBefore = cpuSeconds(redis.pid);
   const wallBefore = Date.now();
-  const result = await loadgens[kind].run({
-    cmd: 'run',
-    rate,
-    durationMs: durationS * 1000,
-    drainMs: DRAIN_MS,
-  });
+  const result = await e.loadgens.run({ cmd: 'run', rate, durationMs: durationS * 1000, drainMs: DRAIN_MS });
   const wall = (Date.now() - wallBefore) / 1000;
-  const serverCores = (pids.reduce<number>((n, pid) => n + cpuSeconds(pid), 0) - cpuBefore) / wall;
-  const loadgenCores = (generatorCpu(kind) - genBefore) / wall;
-  const redisCores = (cpuSeconds(redis.pid) - redisBefore) / wall;
-  const step = {
+  const serverCpuS = serverCpu(e) - cpuBefore;
+  const redisCpuS = cpuSeconds(redis.pid) - redisBefore;
+  const perThousand = (cpuS: number) => (result.received > 0 ? (cpuS * 1e6) / result.received : 0);
+  const step: Step = {
     ...result,
-    serverCores,
-    loadgenCores,
-    redisCores,
-    pass: result.p99 <= P99_LIMIT_MS && result.lost === 0 && result.disconnects === 0,
+    serverCores: serverCpuS / wall,
+    loadgenCores: (generatorCpu(e) - genBefore) / wall,
+    redisCores: redisCpuS / wall,
+    serverCpuMsPer1k: perThousand(serverCpuS),
+    redisCpuMsPer1k: perThousand(redisCpuS),
+    pass: result.scheduledP99 <= P99_LIMIT_MS && result.lost === 0 && result.disconnects === 0,
   };
+  const ms = (x: number, width: number) => x.toFixed(2).padStart(width);
   log(
-    `  ${kind.padEnd(8)} M=${String(rate).padStart(5)}  p50 ${result.p50.toFixed(2).padStart(6)} ms  p99 ${result.p99.toFixed(2).padStart(7)} ms  max ${result.max.toFixed(0).padStart(5)} ms  lost ${result.lost}  dup ${result.duplicates}  received ${result.received}/${result.expected}  servers ${serverCores.toFixed(2)} redis ${redisCores.toFixed(2)} cores  generator ${loadgenCores.toFixed(2)} cores, lag ${result.maxLagMs} ms  ${step.pass ? 'ok' : 'FAIL'}  (load ${load()})`,
+    `  ${e.id.padEnd(16)} M=${String(rate).padStart(5)}  scheduled p50 ${ms(result.scheduledP50, 6)} p99 ${ms(result.scheduledP99, 7)} max ${result.scheduledMax.toFixed(0).padStart(5)} ms  sent p50 ${ms(result.p50, 6)} p99 ${ms(result.p99, 7)} ms  lost ${result.lost}  dup ${result.duplicates}  received ${result.received}/${result.expected}  servers ${step.serverCores.toFixed(2)} redis ${step.redisCores.toFixed(2)} cores (${step.serverCpuMsPer1k.toFixed(1)} + ${step.redisCpuMsPer1k.toFixed(1)} ms per 1k deliveries)  generator ${step.loadgenCores.toFixed(2)} cores, lag ${result.maxLagMs} ms  ${step.pass ? 'ok' : 'FAIL'}  (load ${load()})`,
   );
   await new Promise((r) => setTimeout(r, 500));
   return step;
@@ -223,14 +227,14 @@ async function measure(kind: ServerKind, rate: number, durationS = DURATION_S): 
 
 /**
  * A step, measured again once when it failed on latency alone: on a shared 2-core machine one
- * step's p99 swings with whatever else ran in those seconds, for both servers alike. A step that
+ * step's p99 swings with whatever else ran in those seconds, for every server alike. A step that
  * lost or disconnected anything is never retried.
  */
-async function measureStep(kind: ServerKind, rate: number): Promise<Step> {
-  const first = await measure(kind, rate);
+async function measureStep(e: Entrant, rate: number): Promise<Step> {
+  const first = await measure(e, rate);
   if (first.pass || first.lost > 0 || first.disconnects > 0) return first;
-  log(`  ${kind.padEnd(8)} M=${String(rate).padStart(5)}  failed on p99 only: measured once more`);
-  return measure(kind, rate);
+  log(`  ${e.id.padEnd(16)} M=${String(rate).padStart(5)}  failed on p99 only: measured once more`);
+  return measure(e, rate);
 }
 
 /**
@@ -266,57 +270,85 @@ class Search {
   }
 }
 
-const results = { baseline: new Search(), redpool: new Search() } as Record<ServerKind, Search>;
-for (const kind of KINDS) {
-  const connected = await loadgens[kind].connect({
-    kind,
-    urls: urls[kind],
+// Each contestant: two server instances and K generators holding its own C connections. Their
+// steps are interleaved, so that other load on the machine hits all of them alike.
+const entrants: Entrant[] = [];
+for (const contestant of MEASURED) entrants.push(await enter(contestant));
+const entrant = (id: ContestantId) => entrants.find((e) => e.id === id);
+for (const e of entrants) {
+  const connected = await e.loadgens.connect({
+    kind: e.kind,
+    urls: e.urls,
     connections: CONNECTIONS,
     roomSize: ROOM_SIZE,
     secret: SECRET,
     acks: ACKS,
   });
-  log(`${NAMES[kind]}: ${connected.connected} connections in ${connected.ms} ms`);
+  e.rssIdleKib = serverRssKib(e);
+  log(
+    `${e.name} (${e.id}): ${connected.connected} connections in ${connected.ms} ms, server RSS ${Math.round(e.rssIdleKib / 1024)} MiB`,
+  );
 }
-// Warm-up, not counted: JIT, heap growth, new history streams. Both servers measured alike; the
+// Warm-up, not counted: JIT, heap growth, new history streams. All servers measured alike; the
 // first seconds under load cost noticeably more than the steady state.
 log('warm-up (not counted)');
 // --quick warms up once, at 1000 msgs/s, to stay under a minute.
-if (!quick) for (const kind of KINDS) await measure(kind, 500, 5);
-for (const kind of KINDS) await measure(kind, 1_000, quick ? 2 : 5);
+if (!quick) for (const e of entrants) await measure(e, 500, 5);
+for (const e of entrants) await measure(e, 1_000, quick ? 2 : 5);
 for (;;) {
   let measured = false;
-  for (const kind of KINDS) {
-    const rate = results[kind].next();
+  for (const e of entrants) {
+    const rate = e.search.next();
     if (rate === undefined) continue;
-    results[kind].report(rate, await measureStep(kind, rate));
+    e.search.report(rate, await measureStep(e, rate));
     measured = true;
   }
   if (!measured) break;
 }
-if (!ONLY && !RATES && results.baseline.max > 0 && !results.redpool.steps.has(results.baseline.max))
-  results.redpool.steps.set(results.baseline.max, await measureStep('redpool', results.baseline.max));
-for (const kind of KINDS) await loadgens[kind].disconnect();
-
-const baselineMax = results.baseline.max;
-const redpoolMax = results.redpool.max;
-const atBaselineMax = results.redpool.steps.get(baselineMax);
-const row = (kind: ServerKind) => {
-  const max = results[kind].max;
-  const step = results[kind].steps.get(max);
-  return `${NAMES[kind].padEnd(38)}${String(max).padStart(12)}${String(max * ROOM_SIZE).padStart(14)}${(step?.p50 ?? 0).toFixed(2).padStart(9)}${(step?.p99 ?? 0).toFixed(2).padStart(9)}${String(step?.lost ?? 0).padStart(7)}`;
+const redpool = entrant('redpool');
+const baseline = entrant('baseline');
+/** Measures `e` at `rate` unless it already was. */
+const ensureStep = async (e: Entrant | undefined, rate: number) => {
+  if (e && rate > 0 && !e.search.steps.has(rate)) e.search.steps.set(rate, await measureStep(e, rate));
 };
+// redpool at the baseline's maximum, as before; and every contestant at one common rate, where CPU
+// per delivery is compared: the lower of the two maxima (a rate both delivered in full), or the
+// lowest step when either has none (a step that lost deliveries is marked in the table).
+if (!RATES && baseline) await ensureStep(redpool, baseline.search.max);
+// With --rates every contestant measured every rate: the highest of them. (--only without
+// redpool and the baseline: the lowest maximum of those measured.)
+const compared = redpool || baseline ? [redpool, baseline].filter((e) => e !== undefined) : entrants;
+const cpuRate = RATES ? Math.max(...RATES) : Math.max(STEP, Math.min(...compared.map((e) => e.search.max)));
+if (!RATES) for (const e of entrants) await ensureStep(e, cpuRate);
+for (const e of entrants) {
+  e.rssLoadedKib = serverRssKib(e);
+  await e.loadgens.disconnect();
+}
+
+const atMax = (e: Entrant | undefined) => e?.search.steps.get(e.search.max);
+const atCpuRate = (e: Entrant | undefined) => e?.search.steps.get(cpuRate);
+const kibPerConnection = (kib: number) => round(kib / CONNECTIONS);
+const baselineMax = baseline?.search.max ?? 0;
+const redpoolMax = redpool?.search.max ?? 0;
+const atBaselineMax = redpool?.search.steps.get(baselineMax);
+const fixed = (x: number | undefined, width: number) => (x ?? 0).toFixed(2).padStart(width);
 console.log(
-  `\nC=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step, K=${GENERATORS} generators; highest rate with p99 <= ${P99_LIMIT_MS} ms and zero loss (steps of ${STEP} msgs/s)`,
+  `\nC=${CONNECTIONS}, R=${ROOM_SIZE}, D=${DURATION_S} s per step, K=${GENERATORS} generators; highest rate with p99 <= ${P99_LIMIT_MS} ms from the scheduled send time and zero loss (steps of ${STEP} msgs/s); RSS per connection after the last step; CPU per 1,000 deliveries at ${cpuRate} msgs/s`,
 );
 console.log(
-  `${'server'.padEnd(38)}${'max msgs/s'.padStart(12)}${'deliveries/s'.padStart(14)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'lost'.padStart(7)}`,
+  `${'server'.padEnd(38)}${'max msgs/s'.padStart(11)}${'deliveries/s'.padStart(13)}${'sched p99'.padStart(10)}${'sent p99'.padStart(9)}${'lost'.padStart(5)}${'KiB/conn'.padStart(9)}${'server ms/1k'.padStart(13)}${'redis ms/1k'.padStart(12)}`,
 );
-console.log(row('baseline'));
-console.log(row('redpool'));
+for (const e of entrants) {
+  const step = atMax(e);
+  const cpu = atCpuRate(e);
+  console.log(
+    `${e.name.padEnd(38)}${String(e.search.max).padStart(11)}${String(e.search.max * ROOM_SIZE).padStart(13)}${fixed(step?.scheduledP99, 10)}${fixed(step?.p99, 9)}${String(step?.lost ?? 0).padStart(5)}${fixed(kibPerConnection(e.rssLoadedKib), 9)}${fixed(cpu?.serverCpuMsPer1k, 13)}${fixed(cpu?.redisCpuMsPer1k, 12)}${cpu && cpu.lost > 0 ? `  (lost ${cpu.lost} at ${cpuRate} msgs/s)` : ''}`,
+  );
+}
+for (const e of entrants) console.log(`  ${e.id}: node ${e.nodeArgs.join(' ') || '(no flags)'}`);
 if (atBaselineMax)
   console.log(
-    `redpool at the baseline's max (${baselineMax} msgs/s): p50 ${atBaselineMax.p50.toFixed(2)} ms, p99 ${atBaselineMax.p99.toFixed(2)} ms, lost ${atBaselineMax.lost}`,
+    `redpool at the baseline's max (${baselineMax} msgs/s): scheduled p99 ${atBaselineMax.scheduledP99.toFixed(2)} ms (sent p99 ${atBaselineMax.p99.toFixed(2)} ms), lost ${atBaselineMax.lost}`,
   );
 const summary = (steps: Map<number, Step>) =>
   Object.fromEntries(
@@ -325,35 +357,48 @@ const summary = (steps: Map<number, Step>) =>
       .map((s) => [
         s.rate,
         {
-          p50: round(s.p50),
-          p99: round(s.p99),
+          p99: round(s.scheduledP99),
+          p99_sent: round(s.p99),
+          p50: round(s.scheduledP50),
           lost: s.lost,
           pass: s.pass,
           server_cores: round(s.serverCores),
+          server_cpu_ms_per_1k: round(s.serverCpuMsPer1k),
+          redis_cpu_ms_per_1k: round(s.redisCpuMsPer1k),
         },
       ]),
   );
-const round = (x: number) => Math.round(x * 100) / 100;
+/** `<id>_<name>: value` for every measured contestant. */
+const each = (name: string, value: (e: Entrant) => unknown) =>
+  Object.fromEntries(entrants.map((e) => [`${e.id}_${name}`, value(e)]));
 console.log(
   JSON.stringify({
     redpool_max_rate: redpoolMax,
     baseline_max_rate: baselineMax,
-    ratio: baselineMax > 0 ? round(redpoolMax / baselineMax) : null,
-    redpool_p99_ms_at_baseline_max: atBaselineMax ? round(atBaselineMax.p99) : null,
+    ratio: baselineMax > 0 && redpool ? round(redpoolMax / baselineMax) : null,
+    latency_from: 'scheduled send time',
+    redpool_p99_ms_at_baseline_max: atBaselineMax ? round(atBaselineMax.scheduledP99) : null,
+    redpool_p99_sent_ms_at_baseline_max: atBaselineMax ? round(atBaselineMax.p99) : null,
     loss: atBaselineMax?.lost ?? null,
-    baseline_p99_ms_at_max: round(results.baseline.steps.get(baselineMax)?.p99 ?? 0),
-    redpool_p99_ms_at_max: round(results.redpool.steps.get(redpoolMax)?.p99 ?? 0),
+    ...each('max_rate', (e) => e.search.max),
+    ...each('p99_ms_at_max', (e) => round(atMax(e)?.scheduledP99 ?? 0)),
+    ...each('p99_sent_ms_at_max', (e) => round(atMax(e)?.p99 ?? 0)),
+    ...each('node_args', (e) => e.nodeArgs),
+    ...each('rss_kib_per_connection', (e) => kibPerConnection(e.rssLoadedKib)),
+    ...each('rss_kib_per_connection_idle', (e) => kibPerConnection(e.rssIdleKib)),
+    cpu_measured_at_rate: cpuRate,
+    ...each('server_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.serverCpuMsPer1k ?? 0)),
+    ...each('redis_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.redisCpuMsPer1k ?? 0)),
+    ...each('lost_at_cpu_rate', (e) => atCpuRate(e)?.lost ?? null),
     connections: CONNECTIONS,
     room_size: ROOM_SIZE,
     duration_s: DURATION_S,
     generators: GENERATORS,
     p99_limit_ms: P99_LIMIT_MS,
     redis: redisVersion,
-    redpool_node_args: START_NODE_ARGS,
-    baseline_node_args: BASELINE_NODE_ARGS,
     load_average: loadavg().map(round),
     wall_s: Math.round((Date.now() - started) / 1000),
-    steps: { redpool: summary(results.redpool.steps), baseline: summary(results.baseline.steps) },
+    steps: Object.fromEntries(entrants.map((e) => [e.id, summary(e.search.steps)])),
   }),
 );
 // SIGTERM (not SIGKILL) first, so that --cpu-prof profiles are written
