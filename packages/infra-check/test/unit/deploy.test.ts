@@ -228,6 +228,12 @@ interface K8sObject {
     ports?: Array<{ name: string; port: number; targetPort: string | number }>;
     maxUnavailable?: number;
     minAvailable?: number;
+    podSelector?: { matchLabels?: Record<string, string> };
+    policyTypes?: string[];
+    ingress?: Array<{
+      from?: Array<{ namespaceSelector?: { matchLabels?: Record<string, string> } }>;
+      ports?: Array<{ port?: string | number }>;
+    }>;
   };
 }
 
@@ -326,6 +332,24 @@ describe('infra/k8s', () => {
       );
       for (const port of service.spec?.ports ?? []) expect(portNames).toContain(port.targetPort);
     }
+  });
+
+  test.each([
+    ['ws-server', 'ops'],
+    ['worker', 'http'],
+  ])('%s: a NetworkPolicy admits only the monitoring namespace to the port serving /metrics', (app, port) => {
+    const policy = objects.find(
+      (o) => o.kind === 'NetworkPolicy' && o.spec?.podSelector?.matchLabels?.['app.kubernetes.io/name'] === app,
+    );
+    expect(policy?.apiVersion).toBe('networking.k8s.io/v1');
+    expect(policy?.spec?.policyTypes).toContain('Ingress');
+    const rules = policy?.spec?.ingress ?? [];
+    const admitting = rules.filter((r) => (r.ports ?? []).some((p) => p.port === port));
+    expect(admitting.length).toBeGreaterThan(0);
+    for (const rule of admitting)
+      expect(rule.from?.map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).toEqual([
+        'monitoring',
+      ]);
   });
 
   test('probed and scraped ports listen beyond loopback (the apps default to 127.0.0.1)', () => {
