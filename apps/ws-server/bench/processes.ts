@@ -79,14 +79,21 @@ export function startScriptNodeArgs(): string[] {
   return words.slice(1, -1);
 }
 
-/** CPU seconds (user + system) a process has used so far; 0 where /proc is not available. */
-export function cpuSeconds(pid: number | undefined): number {
+/** CPU seconds a process has used so far, in user space and in the kernel; 0 where /proc is not available. */
+export function cpuTimes(pid: number | undefined): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+    // utime, stime in clock ticks (100/s)
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 where /proc is not available. */
+export function cpuSeconds(pid: number | undefined): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** Resident memory of a process in KiB (VmRSS); 0 where /proc is not available. */

@@ -22,7 +22,14 @@ import { cpus, loadavg } from 'node:os';
 import { startRedis, stopAll } from '@redpool/testkit';
 import { type Generators, startGenerators } from './generators.js';
 import type { RunResult, ServerKind } from './loadgen.js';
-import { buildBaselineServer, cpuSeconds, rssKib, startScriptNodeArgs, startServer } from './processes.js';
+import {
+  buildBaselineServer,
+  cpuSeconds,
+  cpuTimes,
+  rssKib,
+  startScriptNodeArgs,
+  startServer,
+} from './processes.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -116,6 +123,10 @@ interface Step extends RunResult {
   serverCpuMsPer1k: number;
   /** Redis CPU per 1,000 deliveries received, ms. */
   redisCpuMsPer1k: number;
+  /** The part of serverCpuMsPer1k spent in the kernel (socket reads and writes), ms. */
+  serverSystemMsPer1k: number;
+  /** Load generator CPU (all K processes) per 1,000 deliveries received, ms. */
+  generatorCpuMsPer1k: number;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -195,26 +206,32 @@ async function enter(contestant: Contestant): Promise<Entrant> {
 
 const serverRssKib = (e: Entrant) => e.pids.reduce<number>((n, pid) => n + rssKib(pid), 0);
 const serverCpu = (e: Entrant) => e.pids.reduce<number>((n, pid) => n + cpuSeconds(pid), 0);
+const serverSystemCpu = (e: Entrant) => e.pids.reduce<number>((n, pid) => n + cpuTimes(pid).system, 0);
 const generatorCpu = (e: Entrant) =>
   e.loadgens.children.reduce<number>((n, child) => n + cpuSeconds(child.pid), 0);
 
 async function measure(e: Entrant, rate: number, durationS = DURATION_S): Promise<Step> {
   const cpuBefore = serverCpu(e);
+  const systemBefore = serverSystemCpu(e);
   const genBefore = generatorCpu(e);
   const redisBefore = cpuSeconds(redis.pid);
   const wallBefore = Date.now();
   const result = await e.loadgens.run({ cmd: 'run', rate, durationMs: durationS * 1000, drainMs: DRAIN_MS });
   const wall = (Date.now() - wallBefore) / 1000;
   const serverCpuS = serverCpu(e) - cpuBefore;
+  const serverSystemS = serverSystemCpu(e) - systemBefore;
+  const generatorCpuS = generatorCpu(e) - genBefore;
   const redisCpuS = cpuSeconds(redis.pid) - redisBefore;
   const perThousand = (cpuS: number) => (result.received > 0 ? (cpuS * 1e6) / result.received : 0);
   const step: Step = {
     ...result,
     serverCores: serverCpuS / wall,
-    loadgenCores: (generatorCpu(e) - genBefore) / wall,
+    loadgenCores: generatorCpuS / wall,
     redisCores: redisCpuS / wall,
     serverCpuMsPer1k: perThousand(serverCpuS),
     redisCpuMsPer1k: perThousand(redisCpuS),
+    serverSystemMsPer1k: perThousand(serverSystemS),
+    generatorCpuMsPer1k: perThousand(generatorCpuS),
     pass: result.scheduledP99 <= P99_LIMIT_MS && result.lost === 0 && result.disconnects === 0,
   };
   const ms = (x: number, width: number) => x.toFixed(2).padStart(width);
@@ -346,6 +363,33 @@ for (const e of entrants) {
   );
 }
 for (const e of entrants) console.log(`  ${e.id}: node ${e.nodeArgs.join(' ') || '(no flags)'}`);
+/** All CPU of a contestant's step per 1,000 deliveries: servers, Redis and the load generators. */
+const totalCpu = (s: Step | undefined) =>
+  s ? s.serverCpuMsPer1k + s.redisCpuMsPer1k + s.generatorCpuMsPer1k : 0;
+for (const e of entrants) {
+  const cpu = atCpuRate(e);
+  if (cpu)
+    console.log(
+      `  ${e.id}: CPU per 1k deliveries at ${cpuRate} msgs/s: servers ${fixed(cpu.serverCpuMsPer1k, 0)} (kernel ${fixed(cpu.serverSystemMsPer1k, 0)}) + redis ${fixed(cpu.redisCpuMsPer1k, 0)} + generators ${fixed(cpu.generatorCpuMsPer1k, 0)} = ${fixed(totalCpu(cpu), 0)} ms`,
+    );
+}
+// On two cores the knee is where servers, Redis and generators together fill them: the ratio of
+// all CPU per delivery is what the maxima tend to, and redpool's server kernel time (one socket
+// write per delivery, as for the baseline) is a floor no user-space change goes below.
+const redpoolCpu = atCpuRate(redpool);
+const baselineCpu = atCpuRate(baseline);
+const cpuRatio = redpoolCpu && baselineCpu ? round(totalCpu(baselineCpu) / totalCpu(redpoolCpu)) : null;
+const cpuRatioCeiling =
+  redpoolCpu && baselineCpu
+    ? round(
+        totalCpu(baselineCpu) /
+          (redpoolCpu.serverSystemMsPer1k + redpoolCpu.redisCpuMsPer1k + redpoolCpu.generatorCpuMsPer1k),
+      )
+    : null;
+if (cpuRatio !== null)
+  console.log(
+    `all CPU per delivery, baseline ÷ redpool: ${cpuRatio}; with no user-space server CPU at all, redpool could reach at most ${cpuRatioCeiling}`,
+  );
 if (atBaselineMax)
   console.log(
     `redpool at the baseline's max (${baselineMax} msgs/s): scheduled p99 ${atBaselineMax.scheduledP99.toFixed(2)} ms (sent p99 ${atBaselineMax.p99.toFixed(2)} ms), lost ${atBaselineMax.lost}`,
@@ -365,6 +409,8 @@ const summary = (steps: Map<number, Step>) =>
           server_cores: round(s.serverCores),
           server_cpu_ms_per_1k: round(s.serverCpuMsPer1k),
           redis_cpu_ms_per_1k: round(s.redisCpuMsPer1k),
+          server_system_ms_per_1k: round(s.serverSystemMsPer1k),
+          generator_cpu_ms_per_1k: round(s.generatorCpuMsPer1k),
         },
       ]),
   );
@@ -389,7 +435,11 @@ console.log(
     cpu_measured_at_rate: cpuRate,
     ...each('server_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.serverCpuMsPer1k ?? 0)),
     ...each('redis_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.redisCpuMsPer1k ?? 0)),
+    ...each('server_system_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.serverSystemMsPer1k ?? 0)),
+    ...each('generator_cpu_ms_per_1k_deliveries', (e) => round(atCpuRate(e)?.generatorCpuMsPer1k ?? 0)),
     ...each('lost_at_cpu_rate', (e) => atCpuRate(e)?.lost ?? null),
+    cpu_ratio: cpuRatio,
+    cpu_ratio_ceiling: cpuRatioCeiling,
     connections: CONNECTIONS,
     room_size: ROOM_SIZE,
     duration_s: DURATION_S,
