@@ -505,8 +505,7 @@ export class WsServer extends EventEmitter<WsServerEvents> {
       await new Promise<void>((resolve) => operations.close(() => resolve()));
     }
     await this.fanout?.close().catch(() => undefined);
-    // Bounded: pool.close() waits for dedicated connections that ioredis may leave 'reconnecting'
-    // when they are disconnected while Redis is down.
+    // Bounded: a Redis that stops answering mid-close must not hold the shutdown up.
     if (this.membership)
       await withTimeout(this.membership.pool.close({ timeoutMs: 1_000 }), 2_000).catch(() => undefined);
     if (this.pool)

@@ -12,16 +12,12 @@ export interface CloseConnectionOptions {
  * Closes a connection: QUIT if it is ready (or a hard disconnect), forced at `deadlineMs`.
  * Resolves when ioredis has ended the connection, not at QUIT's reply: the socket closes a little
  * later, and until then the connection still counts as open, so a caller that freed its budget
- * slot (or reported "closed") at the reply would do so early.
+ * slot (or reported "closed") at the reply would do so early. A connection waiting to reconnect
+ * ends at once: the pool's connections are made to (see `endOnClose`).
  */
 export async function closeConnection(conn: RedisConnection, options: CloseConnectionOptions): Promise<void> {
   const status: string = conn.status;
   if (status === 'end' || status === 'wait') return;
-  if (status === 'reconnecting') {
-    // No socket to close: this cancels the pending retry (ioredis emits no 'end' for it).
-    conn.disconnect();
-    return;
-  }
   let timer: NodeJS.Timeout | undefined;
   let done = () => {};
   const ended = new Promise<void>((resolve) => {

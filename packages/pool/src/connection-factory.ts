@@ -1,6 +1,7 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { fullJitterDelay } from './backoff.js';
 import type { BudgetRole } from './connection-budget.js';
+import { endOnClose } from './end-on-close.js';
 import { ConnectionError } from './errors.js';
 import type { ResolvedPoolOptions } from './options.js';
 
@@ -43,10 +44,21 @@ export class ConnectionFactory {
 
   constructor(private readonly options: ResolvedPoolOptions) {}
 
+  /** A new connection of `role`, not connected yet; `disconnect()` and `quit()` always end it (see {@link endOnClose}). */
   create(
     role: ConnectionRole,
     overrides: Partial<RedisOptions> = {},
     clusterOverrides: Partial<ClusterOptions> = {},
+  ): RedisConnection {
+    const conn = this.build(role, overrides, clusterOverrides);
+    endOnClose(conn);
+    return conn;
+  }
+
+  private build(
+    role: ConnectionRole,
+    overrides: Partial<RedisOptions>,
+    clusterOverrides: Partial<ClusterOptions>,
   ): RedisConnection {
     const o = this.options;
     const id = ++this.sequence;

@@ -21,8 +21,9 @@ export interface DedicatedContext {
 
 /**
  * Connections handed to callers for good: pub/sub subscribers and BullMQ's connections. Each one
- * holds a slot of the pool's budget from its creation until it ends (the caller's `quit()`, or
- * the pool's `close()`), so they count against `maxConnections` like any other. When the budget
+ * holds a slot of the pool's budget from its creation until it ends (the caller's `quit()` or
+ * `disconnect()`, also while Redis is down and it waits to reconnect, or the pool's `close()`),
+ * so they count against `maxConnections` like any other. When the budget
  * is used up, an idle exclusive connection is closed to make room; if none is idle, creation
  * fails with `PoolExhaustedError` (`reason: 'budget'`) rather than exceeding the budget.
  */
@@ -57,6 +58,7 @@ export class DedicatedConnections {
     conn.on('error', (err: Error) =>
       this.ctx.log.debug({ err: err.message, role }, 'dedicated connection error'),
     );
+    // Every close ends a connection of the factory, even one waiting to reconnect (endOnClose).
     conn.once('end', () => this.forget(conn));
     if (role === 'bullmq') this.budgetDuplicates(conn);
     return conn;

@@ -210,8 +210,10 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /**
    * A dedicated connection for pub/sub (`CLIENT SETNAME <pool>:subscriber:<n>`), holding one of
-   * the `maxConnections` slots until it is `quit()`; when none is free an idle exclusive
-   * connection is closed for it, else it fails with `PoolExhaustedError` (`reason: 'budget'`).
+   * the `maxConnections` slots until it ends: `quit()` and `disconnect()` end it (status `end`,
+   * one `end` event) even while Redis is down and it waits to reconnect. When none is free an
+   * idle exclusive connection is closed for it, else it fails with `PoolExhaustedError`
+   * (`reason: 'budget'`).
    * It reconnects and resubscribes by itself; a command sent while Redis is unreachable waits for
    * the reconnect up to `commandTimeoutMs`. On Redis Cluster, `sharded: true` gives ioredis'
    * sharded subscribers (SSUBSCRIBE to the node that owns each channel's slot). `protocol: 2`
@@ -250,7 +252,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   /**
    * A connection configured as BullMQ requires (`maxRetriesPerRequest: null`), holding one of the
    * `maxConnections` slots until it ends; the copies BullMQ makes with `duplicate()` (a Worker's
-   * blocking connection) hold a slot each too, on Redis Cluster as well.
+   * blocking connection) hold a slot each too, on Redis Cluster as well. `quit()` and
+   * `disconnect()` end it even while Redis is down (commands queued for the reconnect fail).
    * @example
    * const worker = new Worker('mail', handler, { connection: pool.bullmq() });
    */
@@ -324,7 +327,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     while (this.shared.inFlight > 0 && Date.now() < deadline) await sleep(10);
     const remaining = () => Math.max(100, deadline - Date.now());
     await this.exclusive.close(deadline);
-    // quit() on a connection stuck reconnecting would wait forever: QUIT with a deadline, then force.
+    // A Redis that stops answering mid-QUIT would hold close() up: QUIT with a deadline, then force.
     await this.dedicated.closeAll(remaining());
     await this.shared.disconnect('pool closed', remaining());
     this.setStatus('closed', 'closed');
@@ -437,8 +440,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.dedicated.size > 0;
     const open = this.shared.openConnections + this.exclusive.size;
     if (busy || open === 0 || Date.now() - this.lastActivityAt < this.options.idleDisconnectMs) return;
-    // Not while reconnecting: that is not idleness, and ioredis leaves a connection it was told to
-    // disconnect mid-reconnect in 'reconnecting' for good, so the lane would never connect again.
+    // Not while reconnecting: that is not idleness, and the pool keeps to its retry policy.
     if (this.currentStatus !== 'connected') return;
     this.log.info({ idleDisconnectMs: this.options.idleDisconnectMs }, 'idle: closing every connection');
     await this.exclusive.closeIdle();
