@@ -1,4 +1,5 @@
 export { closestName, findUnknownOption } from './closest-name.js';
+export { CodedError, type DescribeValueOptions, describeValue } from './coded-error.js';
 export { type InvalidValueErrorClass, invalidValueMessage } from './invalid-value.js';
 export { LOG_LEVEL_VARIABLE, LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { boolean, integer, oneOf, type Parser, pattern, redisUrl } from './parsers.js';
@@ -13,3 +14,4 @@ export {
   type RedisTarget,
 } from './redis-connection.js';
 export { type EnvVariable, type FieldVariable, formatDefault } from './variable.js';
+export { withDefaults } from './with-defaults.js';
