@@ -1,3 +1,5 @@
+import { CodedError, describeValue } from '@redpool/config';
+
 /** Stable codes of every error this package throws. Never reused. */
 export type RealtimeErrorCode =
   | 'REALTIME_ERR_INVALID_OPTION'
@@ -7,18 +9,7 @@ export type RealtimeErrorCode =
   | 'REALTIME_ERR_UNEXPECTED_REPLY';
 
 /** Base of every error of `@redpool/realtime`; match on `err.code`, not on the message. */
-export class RealtimeError extends Error {
-  readonly code: RealtimeErrorCode;
-
-  constructor(code: RealtimeErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
-  }
-}
+export class RealtimeError extends CodedError<RealtimeErrorCode> {}
 
 /** An option (or the environment variable it came from) is out of range. */
 export class InvalidOptionError extends RealtimeError {
@@ -68,11 +59,7 @@ export class UnexpectedReplyError extends RealtimeError {
   }
 }
 
+/** A value in a message: long strings (channel names, option text) are cut at 80 characters. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  try {
-    return String(JSON.stringify(value));
-  } catch {
-    return typeof value;
-  }
+  return describeValue(value, { maxStringLength: 80 });
 }
