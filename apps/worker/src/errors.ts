@@ -1,4 +1,4 @@
-import { CodedError, describeValue, invalidValueMessage } from '@redpool/config';
+import { CodedError, invalidOptionMessage, invalidValueMessage } from '@redpool/config';
 
 /** Every error code of the worker; never reuse one. Each is documented in the README's Errors table. */
 export const WORKER_ERROR_CODES = [
@@ -62,10 +62,7 @@ export class InvalidOptionError extends WorkerError {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super(
-      'WORKER_ERR_INVALID_OPTION',
-      `Invalid option "${option}": ${describeValue(value)}; allowed: ${allowed}`,
-    );
+    super('WORKER_ERR_INVALID_OPTION', invalidOptionMessage(option, value, allowed));
   }
 }
 

@@ -10,9 +10,9 @@
  */
 export function withDefaults<Options extends object, Key extends keyof Options>(
   options: Options,
-  defaults: { readonly [K in Key]: NonNullable<Options[K]> },
-): { [K in Key]: NonNullable<Options[K]> } {
-  const resolved = {} as { [K in Key]: NonNullable<Options[K]> };
+  defaults: { readonly [K in Key]-?: NonNullable<Options[K]> },
+): { -readonly [K in Key]-?: NonNullable<Options[K]> } {
+  const resolved = {} as { -readonly [K in Key]-?: NonNullable<Options[K]> };
   for (const key of Object.keys(defaults) as Key[]) {
     resolved[key] = options[key] ?? defaults[key];
   }

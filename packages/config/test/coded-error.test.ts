@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { CodedError, describeValue } from '../src/index.js';
+import { CodedError, describeValue, invalidOptionMessage } from '../src/index.js';
 
 type ExampleCode = 'EXAMPLE_ERR_TIMEOUT' | 'EXAMPLE_ERR_CLOSED';
 
@@ -63,5 +63,22 @@ describe('describeValue', () => {
     expect(describeValue('abcdef', { maxStringLength: 3 })).toBe('"abc…"');
     expect(describeValue('abc', { maxStringLength: 3 })).toBe('"abc"');
     expect(describeValue('x'.repeat(200))).toHaveLength(202);
+  });
+});
+
+describe('invalidOptionMessage', () => {
+  test('names the option, shows the value and what is allowed', () => {
+    expect(invalidOptionMessage('maxConnections', 0, 'an integer from 2 to 10000')).toBe(
+      'Invalid option "maxConnections": 0; allowed: an integer from 2 to 10000',
+    );
+    expect(invalidOptionMessage('prefix', 'a b', '1-64 characters')).toBe(
+      'Invalid option "prefix": "a b"; allowed: 1-64 characters',
+    );
+  });
+
+  test('passes the describeValue options on', () => {
+    expect(invalidOptionMessage('keyPrefix', 'abcdef', 'short', { maxStringLength: 2 })).toBe(
+      'Invalid option "keyPrefix": "ab…"; allowed: short',
+    );
   });
 });

@@ -13,7 +13,9 @@ const DEFAULTS = { prefix: 'bull', attempts: 5, verbose: false } as const;
 describe('withDefaults', () => {
   test('an option left out, undefined or null takes its default; a given one is kept', () => {
     const options: ExampleOptions = { attempts: 3, prefix: undefined };
-    expect(withDefaults(options, DEFAULTS)).toEqual({ prefix: 'bull', attempts: 3, verbose: false });
+    // Typed as required: every key of the defaults is set.
+    const resolved: { prefix: string; attempts: number; verbose: boolean } = withDefaults(options, DEFAULTS);
+    expect(resolved).toEqual({ prefix: 'bull', attempts: 3, verbose: false });
     expect(withDefaults({ verbose: null } as unknown as ExampleOptions, DEFAULTS).verbose).toBe(false);
   });
 

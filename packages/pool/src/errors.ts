@@ -1,4 +1,4 @@
-import { CodedError, describeValue } from '@redpool/config';
+import { CodedError, invalidOptionMessage } from '@redpool/config';
 
 /**
  * Every error the pool raises extends {@link PoolError} and carries a stable `code`
@@ -8,14 +8,13 @@ export class PoolError extends CodedError {}
 
 /** An option is missing, of the wrong type or out of range. Thrown by `createPool`. */
 export class ConfigError extends PoolError {
-  /** The option path, e.g. `retry.maxDelayMs`. */
-  readonly field: string;
-  constructor(field: string, value: unknown, allowed: string) {
-    super(
-      'POOL_ERR_INVALID_OPTION',
-      `Invalid option "${field}": ${describeValue(value)}; allowed: ${allowed}`,
-    );
-    this.field = field;
+  constructor(
+    /** The option path, e.g. `retry.maxDelayMs`. */
+    readonly field: string,
+    value: unknown,
+    allowed: string,
+  ) {
+    super('POOL_ERR_INVALID_OPTION', invalidOptionMessage(field, value, allowed));
   }
 }
 

@@ -1,4 +1,4 @@
-import { CodedError, describeValue } from '@redpool/config';
+import { CodedError, describeValue, invalidOptionMessage } from '@redpool/config';
 
 /** Stable codes of every error this package throws. Never reused. */
 export type RealtimeErrorCode =
@@ -18,7 +18,7 @@ export class InvalidOptionError extends RealtimeError {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super('REALTIME_ERR_INVALID_OPTION', `Invalid option "${field}": ${show(value)}; allowed: ${allowed}`);
+    super('REALTIME_ERR_INVALID_OPTION', invalidOptionMessage(field, value, allowed, SHOWN));
   }
 }
 
@@ -28,7 +28,7 @@ export class InvalidChannelError extends RealtimeError {
     readonly channel: unknown,
     reason: string,
   ) {
-    super('REALTIME_ERR_INVALID_CHANNEL', `Invalid channel ${show(channel)}: ${reason}`);
+    super('REALTIME_ERR_INVALID_CHANNEL', `Invalid channel ${describeValue(channel, SHOWN)}: ${reason}`);
   }
 }
 
@@ -59,7 +59,5 @@ export class UnexpectedReplyError extends RealtimeError {
   }
 }
 
-/** A value in a message: long strings (channel names, option text) are cut at 80 characters. */
-function show(value: unknown): string {
-  return describeValue(value, { maxStringLength: 80 });
-}
+/** How values appear in messages: long strings (channel names, option text) are cut at 80 characters. */
+const SHOWN = { maxStringLength: 80 };
