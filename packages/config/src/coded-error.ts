@@ -4,14 +4,14 @@
  * name, and the underlying error as the standard `cause`.
  * @typeParam Code - The codes a subclass may carry, e.g. a union of string literals.
  * @example
- * type AppErrorCode = 'APP_ERR_INVALID_OPTION' | 'APP_ERR_TIMEOUT';
- * class AppError extends CodedError<AppErrorCode> {}
- * class AppTimeoutError extends AppError {
- *   constructor(timeoutMs: number, options?: ErrorOptions) {
- *     super('APP_ERR_TIMEOUT', `No answer within ${timeoutMs} ms`, options);
+ * // The worker's errors: WorkerErrorCode is the union of its codes.
+ * class WorkerError extends CodedError<WorkerErrorCode> {}
+ * class EnqueueTimeoutError extends WorkerError {
+ *   constructor(timeoutMs: number) {
+ *     super('WORKER_ERR_ENQUEUE_TIMEOUT', `Notification not enqueued within timeoutMs=${timeoutMs}`);
  *   }
  * }
- * new AppTimeoutError(500).name; // 'AppTimeoutError'
+ * new EnqueueTimeoutError(500).name; // 'EnqueueTimeoutError'
  */
 export class CodedError<Code extends string = string> extends Error {
   /** Stable machine-readable code, e.g. `POOL_ERR_CLOSED`. */
