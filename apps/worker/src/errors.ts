@@ -1,4 +1,4 @@
-import { invalidValueMessage } from '@redpool/config';
+import { CodedError, invalidOptionMessage, invalidValueMessage } from '@redpool/config';
 
 /** Every error code of the worker; never reuse one. Each is documented in the README's Errors table. */
 export const WORKER_ERROR_CODES = [
@@ -13,18 +13,7 @@ export const WORKER_ERROR_CODES = [
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 
 /** Base class of the worker's errors: a stable `code` and the constructor's name. */
-export class WorkerError extends Error {
-  readonly code: WorkerErrorCode;
-
-  constructor(code: WorkerErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
-  }
-}
+export class WorkerError extends CodedError<WorkerErrorCode> {}
 
 /** An environment variable is missing its allowed form or range. */
 export class InvalidConfigError extends WorkerError {
@@ -73,10 +62,7 @@ export class InvalidOptionError extends WorkerError {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super(
-      'WORKER_ERR_INVALID_OPTION',
-      `Invalid option "${option}": ${JSON.stringify(value)}; allowed: ${allowed}`,
-    );
+    super('WORKER_ERR_INVALID_OPTION', invalidOptionMessage(option, value, allowed));
   }
 }
 

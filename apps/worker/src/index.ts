@@ -35,29 +35,13 @@ export {
   workerKeys,
 } from './keys.js';
 export {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  type GroupNotification,
-  type NotificationJobData,
-  type NotificationMessage,
-  notificationChannel,
-  TARGET_PATTERN,
-  type UserNotification,
-  validateNotification,
-} from './notifications/notification.js';
-export {
   createNotificationProcessor,
   type DeliveryResult,
   type NotificationTransport,
 } from './notifications/processor.js';
-export {
-  createNotificationProducer,
-  DEFAULT_NOTIFICATION_PRODUCER_OPTIONS,
-  type EnqueueOptions,
-  enqueueNotification,
-  NotificationProducer,
-  type NotificationProducerOptions,
-} from './notifications/producer.js';
 export { createRealtimeTransport, publisherOptions } from './notifications/realtime-transport.js';
+// The notification model and the producer: the whole of `@redpool/worker/producer`.
+export * from './producer.js';
 export { assertNoEviction, readEvictionPolicy } from './redis-check.js';
 export {
   type BuildReportInput,

@@ -1,4 +1,4 @@
-import { invalidValueMessage } from '@redpool/config';
+import { CodedError, invalidValueMessage } from '@redpool/config';
 
 /**
  * Every error code of the ws-server; never reuse one. Each is documented in the README's Errors
@@ -52,18 +52,7 @@ export interface ErrorBody {
 }
 
 /** Base class of the ws-server's errors: a stable `code` and the constructor's name. */
-export class WsError extends Error {
-  readonly code: WsErrorCode;
-
-  constructor(code: WsErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
-  }
-
+export class WsError extends CodedError<WsErrorCode> {
   /** What a client may see: code and message, never a stack or a cause. */
   toBody(): ErrorBody {
     return { code: this.code, message: this.message };

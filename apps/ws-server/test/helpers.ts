@@ -1,4 +1,5 @@
 import type { Publication } from '@redpool/realtime';
+import { sleep, withDeadline } from '@redpool/testkit';
 import { io, type Socket } from 'socket.io-client';
 import {
   type ClosingEvent,
@@ -13,6 +14,8 @@ import {
   type WsServer,
   type WsServerOptions,
 } from '../src/index.js';
+
+export { sleep, withDeadline };
 
 export const SECRET = 'test-secret-test-secret-test-secret-42';
 
@@ -259,10 +262,6 @@ export class TestClient {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Polls `check` until it returns true, failing with `what` after `timeoutMs`. A function `what`
  * is called at the timeout, so the error can describe the state that was not reached.
@@ -281,16 +280,6 @@ export async function waitFor(
       );
     await sleep(20);
   }
-}
-
-export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 export async function stopAllServers(servers: WsServer[], clients: TestClient[] = []): Promise<void> {

@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { createPool, type Pool } from '@redpool/pool';
-import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import { CacheArgumentError, CacheConfigError, createCache } from '../src/index.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  pool = createPool({ url: redis.url, name: 'cache-test' });
+beforeAll(() => {
+  pool = redis.track(createPool({ url: redis.url, name: 'cache-test' }));
 });
 beforeEach(async () => {
   await pool.call('FLUSHDB');
-});
-afterAll(async () => {
-  await pool.close();
-  await stopAll();
 });
 
 /** Names of the commands the pool sends while `fn` runs (a batch counts as one). */

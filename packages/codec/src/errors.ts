@@ -1,3 +1,5 @@
+import { CodedError, describeValue } from '@redpool/config';
+
 /**
  * Stable error codes of `@redpool/codec`. Match on `err.code`, never on the message:
  * codes are never reused or renamed.
@@ -21,9 +23,7 @@ export type CodecErrorCode =
  * Base class of every error the codec raises. It carries a stable {@link CodecError.code}
  * and, for `encode`/`decode` failures, the Redis key the caller passed.
  */
-export class CodecError extends Error {
-  /** Stable machine-readable code, e.g. `CODEC_ERR_CORRUPT`. */
-  readonly code: CodecErrorCode;
+export class CodecError extends CodedError<CodecErrorCode> {
   /** The Redis key given to `decode(stored, key)` / `encode(value, key)`, if any. */
   readonly key: string | undefined;
 
@@ -34,13 +34,8 @@ export class CodecError extends Error {
    */
   constructor(code: CodecErrorCode, message: string, options: { key?: string; cause?: unknown } = {}) {
     const where = options.key === undefined ? '' : ` (key ${JSON.stringify(options.key)})`;
-    super(`${message}${where}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, `${message}${where}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.key = options.key;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
   }
 }
 
@@ -61,22 +56,10 @@ export class CodecConfigError extends CodecError {
   constructor(field: string, value: unknown, allowed: string) {
     super(
       'CODEC_ERR_INVALID_OPTION',
-      `Invalid codec option "${field}": ${describe(value)}; allowed: ${allowed}`,
+      `Invalid codec option "${field}": ${describeValue(value)}; allowed: ${allowed}`,
     );
     this.field = field;
     this.value = value;
     this.allowed = allowed;
-  }
-}
-
-/** Renders an arbitrary value for an error message without ever throwing. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value !== 'object' || value === null) return String(value);
-  try {
-    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
-  } catch {
-    return Object.prototype.toString.call(value);
   }
 }

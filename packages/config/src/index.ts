@@ -1,5 +1,6 @@
 export { closestName, findUnknownOption } from './closest-name.js';
-export { type InvalidValueErrorClass, invalidValueMessage } from './invalid-value.js';
+export { CodedError, type DescribeValueOptions, describeValue } from './coded-error.js';
+export { type InvalidValueErrorClass, invalidOptionMessage, invalidValueMessage } from './invalid-value.js';
 export { LOG_LEVEL_VARIABLE, LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { boolean, integer, oneOf, type Parser, pattern, redisUrl } from './parsers.js';
 export { type Environment, type ReadEnvironmentOptions, readEnvironment } from './read-environment.js';
@@ -13,3 +14,4 @@ export {
   type RedisTarget,
 } from './redis-connection.js';
 export { type EnvVariable, type FieldVariable, formatDefault } from './variable.js';
+export { withDefaults } from './with-defaults.js';

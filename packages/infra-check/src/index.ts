@@ -28,14 +28,7 @@ export {
   type VariableQuery,
   variableQueries,
 } from './grafana.js';
-export {
-  findBinary,
-  freePort,
-  type ManagedProcess,
-  startProcess,
-  stopAllProcesses,
-  waitForHttp,
-} from './processes.js';
+export { type ManagedProcess, startProcess, stopAllProcesses, waitForHttp } from './processes.js';
 export {
   activeTargets,
   instantQuery,

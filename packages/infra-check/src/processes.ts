@@ -1,7 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import realProcess from 'node:process';
 
 /** A child process started by the check, with its recent output for error messages. */
@@ -49,23 +46,6 @@ function tellWatchdog(line: string): void {
     });
   }
   watchdog.stdin?.write(`${line}\n`);
-}
-
-/** Absolute path of the first of `names` found on PATH, or undefined. */
-export function findBinary(...names: string[]): string | undefined {
-  for (const name of names) {
-    for (const dir of (realProcess.env.PATH ?? '').split(delimiter)) {
-      if (dir === '') continue;
-      const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        if (statSync(candidate).isFile()) return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined;
 }
 
 /** Starts `command` with `args`; output is kept (last 200 lines) for error messages. */
@@ -125,23 +105,6 @@ export function startProcess(
       clearTimeout(timer);
     },
   };
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**

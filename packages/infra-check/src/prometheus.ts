@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, type ManagedProcess, startProcess, waitForHttp } from './processes.js';
+import { findOnPath } from '@redpool/testkit';
+import { type ManagedProcess, startProcess, waitForHttp } from './processes.js';
 
 /** A Prometheus server started for a check. */
 export interface PrometheusServer {
@@ -29,7 +30,7 @@ export type QueryAnswer =
  * `/-/ready`. Needs Debian's `prometheus` package (or any prometheus binary on PATH).
  */
 export async function startPrometheus(configText: string, port: number): Promise<PrometheusServer> {
-  const binary = findBinary('prometheus');
+  const binary = findOnPath('prometheus');
   if (binary === undefined) throw new Error('prometheus not found on PATH: apt-get install -y prometheus');
   const dir = await mkdtemp(join(tmpdir(), 'redpool-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { findBinary } from './processes.js';
+import { findOnPath } from '@redpool/testkit';
 
 /** Exit code and combined output of one promtool run. */
 export interface PromtoolResult {
@@ -9,7 +9,7 @@ export interface PromtoolResult {
 
 /** Runs `promtool <args>` (Debian's `prometheus` package), feeding `input` on stdin. */
 export function promtool(args: readonly string[], input?: string): PromtoolResult {
-  const binary = findBinary('promtool');
+  const binary = findOnPath('promtool');
   if (binary === undefined) throw new Error('promtool not found on PATH: apt-get install -y prometheus');
   const run = spawnSync(binary, args, { input, encoding: 'utf8', timeout: 30_000 });
   return { code: run.status ?? -1, output: `${run.stdout ?? ''}${run.stderr ?? ''}`.trim() };

@@ -1,4 +1,5 @@
-import { findBinary, type ManagedProcess, startProcess, waitForHttp } from './processes.js';
+import { findOnPath } from '@redpool/testkit';
+import { type ManagedProcess, startProcess, waitForHttp } from './processes.js';
 
 /** A redis_exporter in multi-target mode (`/scrape?target=redis://…`). */
 export interface RedisExporter {
@@ -14,7 +15,7 @@ export interface RedisExporter {
  * Redis is scraped through `/scrape?target=`.
  */
 export async function startRedisExporter(port: number): Promise<RedisExporter> {
-  const binary = findBinary('prometheus-redis-exporter', 'redis_exporter');
+  const binary = findOnPath('prometheus-redis-exporter') ?? findOnPath('redis_exporter');
   if (binary === undefined) {
     throw new Error('redis_exporter not found on PATH: apt-get install -y prometheus-redis-exporter');
   }

@@ -1,28 +1,20 @@
+import { CodedError, invalidOptionMessage } from '@redpool/config';
+
 /**
- * Every error the pool raises extends {@link PoolError} and carries a stable `code`.
- * Match on `err.code`, not on the message: codes are never reused or renamed.
+ * Every error the pool raises extends {@link PoolError} and carries a stable `code`
+ * (e.g. `POOL_ERR_CLOSED`). Match on `err.code`, not on the message: codes are never reused or renamed.
  */
-export class PoolError extends Error {
-  /** Stable machine-readable code, e.g. `POOL_ERR_CLOSED`. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
-  }
-}
+export class PoolError extends CodedError {}
 
 /** An option is missing, of the wrong type or out of range. Thrown by `createPool`. */
 export class ConfigError extends PoolError {
-  /** The option path, e.g. `retry.maxDelayMs`. */
-  readonly field: string;
-  constructor(field: string, value: unknown, allowed: string) {
-    super('POOL_ERR_INVALID_OPTION', `Invalid option "${field}": ${describe(value)}; allowed: ${allowed}`);
-    this.field = field;
+  constructor(
+    /** The option path, e.g. `retry.maxDelayMs`. */
+    readonly field: string,
+    value: unknown,
+    allowed: string,
+  ) {
+    super('POOL_ERR_INVALID_OPTION', invalidOptionMessage(field, value, allowed));
   }
 }
 
@@ -110,17 +102,5 @@ export class OfflineQueueFullError extends PoolError {
 export class UnsupportedCommandError extends PoolError {
   constructor(command: string, hint: string) {
     super('POOL_ERR_UNSUPPORTED_COMMAND', `${command} cannot be sent through call(): ${hint}`);
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return Object.prototype.toString.call(value);
   }
 }

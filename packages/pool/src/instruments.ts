@@ -1,15 +1,12 @@
+import type { PoolStats } from './stats.js';
+
 /** Why a command failed, as counted in `redpool_command_errors_total{kind}`. */
 export type CommandErrorKind = 'timeout' | 'connection' | 'reply' | 'offline_queue_full' | 'closed';
 
-/** Cumulative counters of one pool; they only grow. */
-export interface PoolCounters {
-  acquired: number;
-  acquireTimeouts: number;
-  commandTimeouts: number;
-  reconnects: number;
-  healthCheckFailures: number;
-  idleDisconnects: number;
-  leaseWarnings: number;
+type StatsCounters = PoolStats['counters'];
+
+/** Cumulative counters of one pool: those of its stats plus the command errors by kind; they only grow. */
+export interface PoolCounters extends StatsCounters {
   commandErrors: Record<CommandErrorKind, number>;
 }
 
@@ -44,6 +41,12 @@ export class Instruments {
     return () => {
       this.observers = this.observers.filter((o) => o !== observer);
     };
+  }
+
+  /** The counters as `pool.stats()` reports them (a copy, without the errors by kind). */
+  snapshot(): StatsCounters {
+    const { commandErrors: _, ...counters } = this.counters;
+    return counters;
   }
 
   commandFinished(command: string, seconds: number, error: CommandErrorKind | null): void {

@@ -19,7 +19,7 @@ import { createLogger } from './logger.js';
 import { type PoolOptions, type ResolvedPoolOptions, resolveOptions } from './options.js';
 import type { RedisScript } from './script.js';
 import { SharedLane, sweepPeriodMs } from './shared-lane.js';
-import { countersSnapshot, type PoolStats, type PoolStatus } from './stats.js';
+import type { PoolStats, PoolStatus } from './stats.js';
 import type { BatchResult, CommandTuple, RedisArg } from './types.js';
 
 /** Payload of `connected` and `disconnected`. */
@@ -310,7 +310,7 @@ export class Pool extends EventEmitter<PoolEvents> {
           : Math.max(0, this.lastActivityAt + idleMs - now),
       healthy: this.healthy && this.currentStatus !== 'reconnecting',
       connected: this.shared.readyConnections > 0,
-      counters: countersSnapshot(this.instruments.counters),
+      counters: this.instruments.snapshot(),
     };
   }
 

@@ -1,5 +1,3 @@
-import type { PoolCounters } from './instruments.js';
-
 /** What the pool is doing right now; see `pool.stats()`. */
 export type PoolStatus = 'idle' | 'connected' | 'reconnecting' | 'closing' | 'closed';
 
@@ -35,17 +33,5 @@ export interface PoolStats {
     healthCheckFailures: number;
     idleDisconnects: number;
     leaseWarnings: number;
-  };
-}
-
-export function countersSnapshot(c: PoolCounters): PoolStats['counters'] {
-  return {
-    acquired: c.acquired,
-    acquireTimeouts: c.acquireTimeouts,
-    commandTimeouts: c.commandTimeouts,
-    reconnects: c.reconnects,
-    healthCheckFailures: c.healthCheckFailures,
-    idleDisconnects: c.idleDisconnects,
-    leaseWarnings: c.leaseWarnings,
   };
 }

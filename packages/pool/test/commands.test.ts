@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type RedisServer, settle, startRedis, stopAll, waitUntil } from '@redpool/testkit';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { settle, waitUntil } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import { routeCommand } from '../src/command-router.js';
 import { createPool, defineScript, type Pool } from '../src/index.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  pool = createPool({ url: redis.url, name: 'cmd', maxConnections: 8 });
-});
-
-afterAll(async () => {
-  await pool.close();
-  await stopAll();
+beforeAll(() => {
+  pool = redis.track(createPool({ url: redis.url, name: 'cmd', maxConnections: 8 }));
 });
 
 describe('ordinary commands on the shared lane', () => {

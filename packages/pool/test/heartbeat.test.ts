@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type RedisServer, startRedis, stopAll, waitUntil } from '@redpool/testkit';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { waitUntil } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import { ConfigError, createPool, type Pool, readHeartbeats, startHeartbeat } from '../src/index.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  pool = createPool({ url: redis.url, name: 'hb' });
-});
-afterAll(async () => {
-  await pool.close();
-  await stopAll();
+beforeAll(() => {
+  pool = redis.track(createPool({ url: redis.url, name: 'hb' }));
 });
 
 describe('fleet heartbeat', () => {

@@ -2,29 +2,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { useRedis } from '@redpool/testkit/jest';
 import { Registry } from 'prom-client';
 import { createPool, type Pool, registerPoolMetrics } from '../src/index.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 let registry: Registry;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  pool = createPool({ url: redis.url, name: 'metrics', maxConnections: 10 });
+  pool = redis.track(createPool({ url: redis.url, name: 'metrics', maxConnections: 10 }));
   registry = new Registry();
   registerPoolMetrics(pool, registry);
   await pool.call('SET', 'a', '1');
   await pool.call('GET', 'a');
   await pool.call('HGET', 'a', 'x').catch(() => undefined);
   await pool.call('BLPOP', 'q', 0.05);
-});
-
-afterAll(async () => {
-  await pool.close();
-  await stopAll();
 });
 
 /** Runs `promtool check metrics` (Debian's prometheus package) on the exposition text. */

@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type RedisServer, settle, startRedis, stopAll, waitUntil } from '@redpool/testkit';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { settle, waitUntil } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import { Redis } from 'ioredis';
 import { CONNECTION_BOUND_COMMANDS, createPool, type Pool, UnsupportedCommandError } from '../src/index.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 let client: Redis;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  pool = createPool({ url: redis.url, name: 'typed', maxConnections: 4 });
+beforeAll(() => {
+  pool = redis.track(createPool({ url: redis.url, name: 'typed', maxConnections: 4 }));
   client = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  await pool.close();
-  client.disconnect();
-  await stopAll();
+  redis.beforeStop(() => client.disconnect());
 });
 
 /** The reply of the same command on the pool and on a plain ioredis client, for comparison. */
@@ -120,7 +115,7 @@ describe('routing', () => {
   test('a blocking command runs on the exclusive lane and never stalls the shared one', async () => {
     const popped = pool.blpop('q:empty', 2);
     await waitUntil(
-      async () => (await redis.info('clients')).blocked_clients === '1',
+      async () => (await redis.server.info('clients')).blocked_clients === '1',
       2_000,
       'BLPOP blocked',
     );

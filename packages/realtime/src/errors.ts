@@ -1,3 +1,5 @@
+import { CodedError, describeValue, invalidOptionMessage } from '@redpool/config';
+
 /** Stable codes of every error this package throws. Never reused. */
 export type RealtimeErrorCode =
   | 'REALTIME_ERR_INVALID_OPTION'
@@ -7,18 +9,7 @@ export type RealtimeErrorCode =
   | 'REALTIME_ERR_UNEXPECTED_REPLY';
 
 /** Base of every error of `@redpool/realtime`; match on `err.code`, not on the message. */
-export class RealtimeError extends Error {
-  readonly code: RealtimeErrorCode;
-
-  constructor(code: RealtimeErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
-  }
-}
+export class RealtimeError extends CodedError<RealtimeErrorCode> {}
 
 /** An option (or the environment variable it came from) is out of range. */
 export class InvalidOptionError extends RealtimeError {
@@ -27,7 +18,7 @@ export class InvalidOptionError extends RealtimeError {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super('REALTIME_ERR_INVALID_OPTION', `Invalid option "${field}": ${show(value)}; allowed: ${allowed}`);
+    super('REALTIME_ERR_INVALID_OPTION', invalidOptionMessage(field, value, allowed, SHOWN));
   }
 }
 
@@ -37,7 +28,7 @@ export class InvalidChannelError extends RealtimeError {
     readonly channel: unknown,
     reason: string,
   ) {
-    super('REALTIME_ERR_INVALID_CHANNEL', `Invalid channel ${show(channel)}: ${reason}`);
+    super('REALTIME_ERR_INVALID_CHANNEL', `Invalid channel ${describeValue(channel, SHOWN)}: ${reason}`);
   }
 }
 
@@ -68,11 +59,5 @@ export class UnexpectedReplyError extends RealtimeError {
   }
 }
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  try {
-    return String(JSON.stringify(value));
-  } catch {
-    return typeof value;
-  }
-}
+/** How values appear in messages: long strings (channel names, option text) are cut at 80 characters. */
+const SHOWN = { maxStringLength: 80 };

@@ -1,4 +1,5 @@
 import type { Codec } from '@redpool/codec';
+import { withDefaults } from '@redpool/config';
 import { ChannelRules } from './channel-rules.js';
 import { InvalidOptionError } from './errors.js';
 import type { FanoutMode } from './frames.js';
@@ -55,12 +56,7 @@ const PREFIX_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export function resolveOptions(options: PublisherOptions): ResolvedPublisherOptions {
   const o = {
     channels: options.channels ?? ChannelRules.parse(),
-    keyPrefix: options.keyPrefix ?? DEFAULT_PUBLISHER_OPTIONS.keyPrefix,
-    adapterPrefix: options.adapterPrefix ?? DEFAULT_PUBLISHER_OPTIONS.adapterPrefix,
-    namespace: options.namespace ?? DEFAULT_PUBLISHER_OPTIONS.namespace,
-    fanout: options.fanout ?? DEFAULT_PUBLISHER_OPTIONS.fanout,
-    metaTtlMs: options.metaTtlMs ?? DEFAULT_PUBLISHER_OPTIONS.metaTtlMs,
-    maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_PUBLISHER_OPTIONS.maxPayloadBytes,
+    ...withDefaults(options, DEFAULT_PUBLISHER_OPTIONS),
   };
   // Braces would become the Cluster hash tag instead of the channel name.
   if (!PREFIX_RE.test(o.keyPrefix))

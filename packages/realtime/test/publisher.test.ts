@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { createCodec } from '@redpool/codec';
 import { createPool, type Pool } from '@redpool/pool';
-import { type RedisServer, startCluster, startRedis, stopAll } from '@redpool/testkit';
+import { startCluster } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import notepack from 'notepack.io';
 import {
   ChannelRules,
@@ -15,18 +16,14 @@ import {
   type Publisher,
 } from '../src/index.js';
 
-afterAll(stopAll);
-
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 let seq = 0;
 const unique = (base: string) => `${base}${++seq}x${Date.now().toString(36)}`;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  pool = createPool({ url: redis.url, name: 'realtime-test', maxConnections: 8 });
+beforeAll(() => {
+  pool = redis.track(createPool({ url: redis.url, name: 'realtime-test', maxConnections: 8 }));
 });
-afterAll(() => pool.close());
 
 const rules = ChannelRules.parse('cap.*=3:1h,short.*=1:300ms,exp.*=100:400ms', '50:1h');
 

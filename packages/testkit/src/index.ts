@@ -4,6 +4,7 @@
  */
 
 export { settle, sleep, waitUntil, withDeadline } from './async-helpers.js';
+export { findOnPath } from './binaries.js';
 export { type BlackholeProxy, startBlackholeProxy } from './blackhole-proxy.js';
 export { stopAll } from './cleanup.js';
 export { type RedisCluster, type StartClusterOptions, startCluster } from './cluster.js';

@@ -1,3 +1,4 @@
+import { withDefaults } from '@redpool/config';
 import type { Pool } from '@redpool/pool';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -49,15 +50,7 @@ function checkInteger(option: string, value: number, min: number, max: number): 
 }
 
 function resolveOptions(options: NotificationProducerOptions): Required<NotificationProducerOptions> {
-  const o = {
-    prefix: options.prefix ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.prefix,
-    attempts: options.attempts ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.attempts,
-    backoffMs: options.backoffMs ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.backoffMs,
-    keepCompleted: options.keepCompleted ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.keepCompleted,
-    keepFailed: options.keepFailed ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.keepFailed,
-    maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.maxPayloadBytes,
-    timeoutMs: options.timeoutMs ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.timeoutMs,
-  };
+  const o = withDefaults(options, DEFAULT_NOTIFICATION_PRODUCER_OPTIONS);
   if (typeof o.prefix !== 'string' || !/^[A-Za-z0-9_.:{}-]{1,64}$/.test(o.prefix)) {
     throw new InvalidOptionError('prefix', o.prefix, '1-64 characters of A-Z a-z 0-9 _ . : { } -');
   }
@@ -144,8 +137,7 @@ export function createNotificationProducer(
   pool: Pool,
   options: NotificationProducerOptions = {},
 ): NotificationProducer {
-  const prefix = options.prefix ?? DEFAULT_NOTIFICATION_PRODUCER_OPTIONS.prefix;
-  resolveOptions(options); // validate before opening anything
+  const { prefix } = resolveOptions(options); // validate before opening anything
   const connection = pool.bullmq();
   const queue = new Queue(NOTIFICATIONS_QUEUE, { connection, prefix });
   queue.on('error', () => undefined); // failures reach enqueue()'s caller

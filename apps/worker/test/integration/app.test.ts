@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { createPool, type Pool, readHeartbeats } from '@redpool/pool';
-import { httpFrom, nonLoopbackAddress, type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { httpFrom, nonLoopbackAddress, startRedis } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import { Queue } from 'bullmq';
 import { createWorkerApp, type WorkerApp } from '../../src/app.js';
 import { resolveConfig, type WorkerConfig } from '../../src/config.js';
@@ -12,20 +13,15 @@ import type { NotificationTransport } from '../../src/notifications/processor.js
 import { createNotificationProducer } from '../../src/notifications/producer.js';
 import { memoryLogger, sleep, waitFor, withDeadline } from '../helpers.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 const apps: WorkerApp[] = [];
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
-beforeAll(async () => {
-  redis = await startRedis();
+beforeAll(() => {
   pool = createPool({ url: redis.url, name: 'app-test' });
-});
-
-afterAll(async () => {
-  await Promise.all(apps.map((a) => a.destroy()));
-  await pool.close({ timeoutMs: 1_000 });
-  await stopAll();
+  redis.beforeStop(() => pool.close({ timeoutMs: 1_000 }));
+  redis.beforeStop(() => Promise.all(apps.map((a) => a.destroy()))); // runs first
 });
 
 function config(overrides: Partial<WorkerConfig> = {}): WorkerConfig {

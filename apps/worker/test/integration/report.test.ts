@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { createPool, type Pool } from '@redpool/pool';
-import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import { Registry } from 'prom-client';
 import { workerKeys } from '../../src/keys.js';
 import type { PoolUsageReport } from '../../src/report/report.js';
@@ -9,7 +9,7 @@ import { registerReportMetrics } from '../../src/report/report-metrics.js';
 import { ReportStore } from '../../src/report/report-store.js';
 import { memoryLogger, type PoolProcess, sleep, spawnPoolProcess } from '../helpers.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 const spawned: PoolProcess[] = [];
 
@@ -30,15 +30,10 @@ function context(prefix: string, maxLen = 288) {
 
 const byPid = (report: PoolUsageReport, pid: number) => report.processes.find((p) => p.pid === pid);
 
-beforeAll(async () => {
-  redis = await startRedis();
+beforeAll(() => {
   pool = createPool({ url: redis.url, name: 'report-test' });
-});
-
-afterAll(async () => {
-  await Promise.all(spawned.map((p) => p.kill()));
-  await pool.close({ timeoutMs: 1_000 });
-  await stopAll();
+  redis.beforeStop(() => pool.close({ timeoutMs: 1_000 }));
+  redis.beforeStop(() => Promise.all(spawned.map((p) => p.kill()))); // runs first
 });
 
 describe('pool-usage-report across processes', () => {

@@ -1,9 +1,13 @@
-import { describe, expect, test } from '@jest/globals';
-import type { HeartbeatRecord, PoolStats } from '@redpool/pool';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { createPool, type HeartbeatRecord, type PoolStats } from '@redpool/pool';
 import { buildReport, type CounterSnapshot, processId } from '../../src/report/report.js';
 import { scheduledSlot } from '../../src/report/report-job.js';
 
 const NOW = Date.parse('2030-01-01T00:05:00.000Z');
+
+/** Never connects (no command is sent); its stats carry the counters of a fresh pool, all zero. */
+const freshPool = createPool({ name: 'fresh' });
+afterAll(() => freshPool.close());
 
 function stats(
   name: string,
@@ -26,16 +30,7 @@ function stats(
     msUntilIdleDisconnect: null,
     healthy: true,
     connected: true,
-    counters: {
-      acquired: 0,
-      acquireTimeouts: 0,
-      commandTimeouts: 0,
-      reconnects: 0,
-      healthCheckFailures: 0,
-      idleDisconnects: 0,
-      leaseWarnings: 0,
-      ...counters,
-    },
+    counters: { ...freshPool.stats().counters, ...counters },
   };
 }
 

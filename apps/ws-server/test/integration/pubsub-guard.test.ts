@@ -1,26 +1,24 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { createLogger, createPool, type Pool, type RedisConnection } from '@redpool/pool';
-import { type RedisServer, startRedis, stopAll, waitUntil } from '@redpool/testkit';
+import { waitUntil } from '@redpool/testkit';
+import { useRedis } from '@redpool/testkit/jest';
 import { PubSubGuard, SUBSCRIBE_GRACE_MS } from '../../src/channels/pubsub-guard.js';
 
-afterAll(stopAll);
-
-let redis: RedisServer;
+const redis = useRedis();
 let pool: Pool;
 let subscriber: RedisConnection;
 let guard: PubSubGuard;
 
 beforeAll(async () => {
-  redis = await startRedis();
   pool = createPool({ url: redis.url, name: 'guard-test', maxConnections: 2 });
   subscriber = await pool.subscriber();
   guard = new PubSubGuard(subscriber, createLogger({ name: 'guard-test', level: 'silent' }), 'subscriber');
-});
-afterAll(async () => {
-  if (redis.isFrozen) await redis.thaw();
-  guard.close();
-  subscriber.disconnect();
-  await pool.close();
+  redis.beforeStop(async () => {
+    if (redis.server.isFrozen) await redis.server.thaw();
+    guard.close();
+    subscriber.disconnect();
+    await pool.close();
+  });
 });
 
 describe('PubSubGuard.healthy: a subscription in flight is normal, a stuck one is not', () => {
@@ -33,12 +31,12 @@ describe('PubSubGuard.healthy: a subscription in flight is normal, a stuck one i
   });
 
   test(`a subscription pending longer than ${SUBSCRIBE_GRACE_MS} ms (Redis frozen) counts against health until it lands`, async () => {
-    await redis.freeze();
+    await redis.server.freeze();
     const subscribing = subscriber.ssubscribe('room:b').catch(() => undefined);
     expect(guard.healthy).toBe(true);
     const unhealthyAfter = await waitUntil(() => !guard.healthy, SUBSCRIBE_GRACE_MS + 2_000, 'unhealthy');
     expect(unhealthyAfter).toBeGreaterThanOrEqual(SUBSCRIBE_GRACE_MS - 100);
-    await redis.thaw();
+    await redis.server.thaw();
     await subscribing;
     await guard.ready('room:b', 5_000);
     expect(guard.healthy).toBe(true);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type RedisServer, startRedis, stopAll } from '@redpool/testkit';
+import { getFreePort, type RedisServer, startRedis, stopAll } from '@redpool/testkit';
 import { signToken } from '@redpool/ws-server';
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -20,7 +20,6 @@ import {
   dashboardChecks,
   dashboardFileChecks,
   formatProblems,
-  freePort,
   instantQuery,
   loadDashboard,
   loadRules,
@@ -71,13 +70,13 @@ let dashboardQueries: QueryToCheck[] = [];
 let prometheusConfig = '';
 
 async function startApp(name: string, entry: string, env: Record<string, string>): Promise<void> {
-  const port = await freePort();
+  const port = await getFreePort();
   const url = `http://127.0.0.1:${port}`;
   const worker = name === 'worker';
   const portVariable = worker ? 'WORKER_HTTP_PORT' : 'WS_PORT';
   const hostVariable = worker ? 'WORKER_HTTP_HOST' : 'WS_HOST';
   // As in compose: the ws-servers serve /metrics on their operations listener only.
-  const adminPort = worker ? port : await freePort();
+  const adminPort = worker ? port : await getFreePort();
   const proc = startProcess(name, process.execPath, [join(ROOT, entry)], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -254,7 +253,7 @@ beforeAll(async () => {
     startRedis({ extraConfig: infraRedisConfig('redis-core.conf') }),
     startRedis({ extraConfig: infraRedisConfig('redis-cache.conf') }),
   ]);
-  exporter = await startRedisExporter(await freePort());
+  exporter = await startRedisExporter(await getFreePort());
   const ws = {
     WS_JWT_SECRET: JWT_SECRET,
     WS_DEV_ENDPOINTS: 'false',
@@ -272,7 +271,7 @@ beforeAll(async () => {
       HEARTBEAT_INTERVAL_MS: '500',
     }),
   ]);
-  const prometheusPort = await freePort();
+  const prometheusPort = await getFreePort();
   const address = (url: string) => new URL(url).host;
   prometheusConfig = rewritePrometheusConfig(readText(PROMETHEUS_YML), {
     baseDir: dirname(PROMETHEUS_YML),
