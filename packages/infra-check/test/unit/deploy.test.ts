@@ -339,7 +339,8 @@ describe('infra/k8s', () => {
     ['worker', 'http'],
   ])('%s: a NetworkPolicy admits only the monitoring namespace to the port serving /metrics', (app, port) => {
     const policy = objects.find(
-      (o) => o.kind === 'NetworkPolicy' && o.spec?.podSelector?.matchLabels?.['app.kubernetes.io/name'] === app,
+      (o) =>
+        o.kind === 'NetworkPolicy' && o.spec?.podSelector?.matchLabels?.['app.kubernetes.io/name'] === app,
     );
     expect(policy?.apiVersion).toBe('networking.k8s.io/v1');
     expect(policy?.spec?.policyTypes).toContain('Ingress');
@@ -347,9 +348,9 @@ describe('infra/k8s', () => {
     const admitting = rules.filter((r) => (r.ports ?? []).some((p) => p.port === port));
     expect(admitting.length).toBeGreaterThan(0);
     for (const rule of admitting)
-      expect(rule.from?.map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).toEqual([
-        'monitoring',
-      ]);
+      expect(
+        rule.from?.map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']),
+      ).toEqual(['monitoring']);
   });
 
   test('probed and scraped ports listen beyond loopback (the apps default to 127.0.0.1)', () => {
